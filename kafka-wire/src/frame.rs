@@ -152,8 +152,9 @@ impl SizePrefixed {
     }
 }
 
-/// The body of a [`RequestFrame`]: [`AnyRequest`] (the per-version type the header names) or
-/// [`ApiRequest`] (version-free, with the version in the header).
+/// The body of a [`RequestFrame`]: [`ApiRequest`] (version-free, with the version in the
+/// header) or, with the `versioned` feature, `AnyRequest` (the per-version type the header
+/// names).
 pub trait FrameRequest: Sized {
     /// Reads the body of API `api_key` at `version`.
     fn decode_body(api_key: i16, version: i16, buf: &mut Bytes) -> Result<Self, DecodeError>;

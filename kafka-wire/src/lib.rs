@@ -59,15 +59,18 @@
 //! that remain. In numbers (bytes requested from the allocator in total, frees not subtracted,
 //! whether decoding succeeds or fails; checked by `tests/tests/allocation_bound.rs` with a
 //! counting allocator, and on every input of the fuzz targets):
-//! - decoding an `n`-byte body or request frame ([`AnyRequest::decode`], [`AnyResponse::decode`],
-//!   [`RequestFrame::decode`], and each message's `decode`) requests at most **`128 * n + 4096`**
-//!   bytes; a response deserializer at most three times that (the ApiVersions v0 fallback may
-//!   read the body three times). Strings, bytes and records are slices of the input; an array
-//!   of `c` elements of type `T` reserves `c * size_of::<T>()` only once `c * T::MIN_LEN` bytes
-//!   remain, and `size_of::<T>() / T::MIN_LEN` is at most 32 over every generated struct (a
-//!   32-byte string handle per 1-byte minimum). Arrays nested up to 4 deep may each reserve
+//! - decoding an `n`-byte body or request frame ([`ApiRequest::decode`], [`ApiResponse::decode`],
+//!   `AnyRequest::decode`, `AnyResponse::decode`, [`RequestFrame::decode`], and each message's
+//!   `decode`) requests at most **`128 * n + 4096`** bytes; a response deserializer at most
+//!   three times that (the ApiVersions v0 fallback may read the body three times). Strings,
+//!   bytes and records are slices of the input; an array of `c` elements of type `T` reserves
+//!   `c * size_of::<T>()` only once `c * T::MIN_LEN` bytes remain. A per-version struct's
+//!   `size_of::<T>() / T::MIN_LEN` is at most 32 (a 32-byte string handle per 1-byte minimum);
+//!   a version-free struct holds the fields of every version and its `MIN_LEN` is the least
+//!   over its versions, so its ratio can be higher. Arrays nested up to 4 deep may each reserve
 //!   against the same remaining bytes, and each unknown tagged field (at least 2 bytes) costs
-//!   a 40-byte entry in a growing vector; the worst measured case is 80 bytes per input byte.
+//!   a 40-byte entry in a growing vector; the worst measured case is 87 bytes per input byte
+//!   (nested counts in a version-free OffsetFetch v8 request).
 //! - reading every record of an `n`-byte record set ([`Records::batches`], then
 //!   `records_budgeted` on each batch with one [`records::DecompressionBudget`] of `cap` bytes
 //!   for the whole set) requests at most **`40 * (n + cap) + 10 MiB`**: each compressed batch is

@@ -2,7 +2,8 @@
 //! binary, so the allocator affects nothing else).
 //!
 //! **Decoding.** Decoding any `n`-byte input — a message body with `AnyRequest::decode` /
-//! `AnyResponse::decode`, a request frame with `RequestFrame::decode` — requests at most
+//! `AnyResponse::decode` or the version-free `ApiRequest::decode` / `ApiResponse::decode`, a
+//! request frame with `RequestFrame::decode` (either body type) — requests at most
 //! `DECODE_K * n + DECODE_C` bytes from the allocator in total (every `alloc` and every `realloc`
 //! counted at its full new size, nothing subtracted for frees), whether it succeeds or fails.
 //!
@@ -34,7 +35,9 @@ use std::path::Path;
 
 use arbitrary::Unstructured;
 use kafka_wire::records::{BatchBuilder, Compression, DecompressionBudget, Header, LegacyMessage, NewRecord};
-use kafka_wire::{AnyRequest, AnyResponse, ApiKey, Bytes, BytesMut, DecodeErrorKind, Records, RequestFrame};
+use kafka_wire::{
+    AnyRequest, AnyResponse, ApiKey, ApiRequest, ApiResponse, Bytes, BytesMut, DecodeErrorKind, Records, RequestFrame,
+};
 use schema_bytes::{greedy_body, Rng, Schemas};
 use xtask::schema::MessageKind;
 
@@ -107,6 +110,12 @@ fn measure_body(worst: &mut Worst, api: ApiKey, v: i16, dir: Dir, body: &Bytes, 
         Dir::Response => AnyResponse::decode(api.code(), v, &mut body.clone()).map(|_| ()),
     });
     worst.record(DECODE_K, n, requested, || format!("{api} v{v} {dir:?} {}", what()));
+    // The same bytes through the version-free types (the default build's only decoders).
+    let requested = counting::requested_by(|| match dir {
+        Dir::Request => ApiRequest::decode(api.code(), v, &mut body.clone()).map(|_| ()),
+        Dir::Response => ApiResponse::decode(api.code(), v, &mut body.clone()).map(|_| ()),
+    });
+    worst.record(DECODE_K, n, requested, || format!("{api} v{v} {dir:?} version-free {}", what()));
     if let Dir::Request = dir {
         let mut frame = BytesMut::new();
         frame.extend_from_slice(&api.code().to_be_bytes());
@@ -123,6 +132,8 @@ fn measure_body(worst: &mut Worst, api: ApiKey, v: i16, dir: Dir, body: &Bytes, 
         let n = frame.len();
         let requested = counting::requested_by(|| RequestFrame::<AnyRequest>::decode(frame.clone()).map(|_| ()));
         worst.record(DECODE_K, n, requested, || format!("{api} v{v} request frame {}", what()));
+        let requested = counting::requested_by(|| RequestFrame::<ApiRequest>::decode(frame.clone()).map(|_| ()));
+        worst.record(DECODE_K, n, requested, || format!("{api} v{v} version-free request frame {}", what()));
     }
 }
 

@@ -226,3 +226,21 @@ fn version_free_responses_decode_from_a_frame_at_the_version_sent() {
     assert_eq!((e.kind(), e.field()), (&EncodeErrorKind::UnsupportedField { version: 4 }, "FetchResponse.SessionId"));
     assert_eq!(<fetch::Request as VersionFreeRequest>::API_KEY, ApiKey::Fetch);
 }
+
+/// An array count is checked against the least size of its element before anything is
+/// reserved, in the version-free types as in the per-version ones. A version-free element's
+/// least size is the least over every version: a Metadata broker takes at least 9 bytes in
+/// any version (node id 4, host 1, port 4), so five brokers with nine bytes left are refused as
+/// too large by both, not read until the bytes run out.
+#[test]
+fn an_array_count_the_remaining_bytes_cannot_hold_is_refused_before_reserving() {
+    // throttle time 0, compact array count 5 (encoded 6), then 9 bytes.
+    let body = Bytes::from(unhex("00000000 06 000000000000000000"));
+    for result in [
+        metadata::Response::decode(12, &mut body.clone()).map(|_| ()),
+        <metadata::v12::Response as kafka_wire::Message>::decode(&mut body.clone()).map(|_| ()),
+    ] {
+        let err = result.unwrap_err();
+        assert_eq!(*err.kind(), kafka_wire::DecodeErrorKind::CountTooLarge { count: 5, remaining: 9 }, "{err}");
+    }
+}

@@ -49,6 +49,54 @@ pub const BEHAVIOUR_VERSIONS: &[(&str, &str, i16, &str)] = &[
         9,
         "A commit to a group the coordinator does not know is answered GROUP_ID_NOT_FOUND; before, ILLEGAL_GENERATION (KIP-848; OffsetCommitResponse.json, Kafka's OffsetMetadataManager).",
     ),
+    (
+        "Produce",
+        "TransactionAbortable",
+        11,
+        "The client knows the error TRANSACTION_ABORTABLE; an older client is answered an older error code in its place (KIP-890; ProduceRequest.json).",
+    ),
+    (
+        "Produce",
+        "AddsPartitionToTxn",
+        12,
+        "A transactional batch adds its partition to the transaction itself (transaction version 2); before, the partition must have been added with AddPartitionsToTxn (KIP-890 part 2; ProduceRequest.json).",
+    ),
+    (
+        "TxnOffsetCommit",
+        "TransactionAbortable",
+        4,
+        "The client knows the error TRANSACTION_ABORTABLE; an older client is answered an older error code in its place (KIP-890; TxnOffsetCommitRequest.json).",
+    ),
+    (
+        "TxnOffsetCommit",
+        "AddsOffsetsPartitionToTxn",
+        5,
+        "The commit adds the group's offsets partition to the transaction itself, as AddOffsetsToTxn would (transaction version 2, KIP-890 part 2; TxnOffsetCommitRequest.json).",
+    ),
+    (
+        "ListOffsets",
+        "MaxTimestamp",
+        7,
+        "The special timestamp -3 (the offset of the record with the largest timestamp) is understood; before, UNSUPPORTED_VERSION (KIP-734; ListOffsetsRequest.json).",
+    ),
+    (
+        "ListOffsets",
+        "EarliestLocalTimestamp",
+        8,
+        "The special timestamp -4 (the local log start offset) is understood; before, UNSUPPORTED_VERSION (KIP-405; ListOffsetsRequest.json).",
+    ),
+    (
+        "ListOffsets",
+        "LatestTieredTimestamp",
+        9,
+        "The special timestamp -5 (the last tiered offset) is understood; before, UNSUPPORTED_VERSION (KIP-1005; ListOffsetsRequest.json).",
+    ),
+    (
+        "ListOffsets",
+        "EarliestPendingUploadTimestamp",
+        11,
+        "The special timestamp -6 (the earliest offset pending upload to tiered storage) is understood; before, UNSUPPORTED_VERSION (KIP-1023; ListOffsetsRequest.json).",
+    ),
 ];
 
 /// Notes for the docs of a message's types, on what the schema does not say and a user must

@@ -43,6 +43,25 @@ pub(crate) use varint::{slice_varint, slice_varlong};
 /// The field being decoded or encoded, as `Struct.Field`; named in errors.
 pub type Field = &'static str;
 
+/// The least of `lens`: the [`Wire::MIN_LEN`] of a version-free struct, whose fields differ by
+/// version (one sum of its fields' minimums per distinct version layout).
+#[doc(hidden)]
+pub const fn min_len_of(lens: &[usize]) -> usize {
+    let mut least = usize::MAX;
+    let mut i = 0;
+    while i < lens.len() {
+        if lens[i] < least {
+            least = lens[i];
+        }
+        i += 1;
+    }
+    if lens.is_empty() {
+        0
+    } else {
+        least
+    }
+}
+
 /// A type with a Kafka wire encoding.
 ///
 /// `compact` selects the flexible-version ("compact") form of strings, bytes and arrays; types

@@ -9,18 +9,20 @@ use kafka_wire::ErrorCode;
 
 use crate::context::Ctx;
 
-/// The first ListOffsets version that knows the special timestamp `timestamp` (the schema's
-/// version notes; Kafka's `ListOffsetsRequest` checks them per partition), `None` for a
-/// negative value that is no special timestamp.
-fn special_timestamp_since(timestamp: i64) -> Option<i16> {
-    match timestamp {
-        -1 | -2 => Some(0),
-        -3 => Some(7),  // MAX_TIMESTAMP, KIP-734
-        -4 => Some(8),  // EARLIEST_LOCAL_TIMESTAMP, KIP-405
-        -5 => Some(9),  // LATEST_TIERED_TIMESTAMP, KIP-1005
-        -6 => Some(11), // EARLIEST_PENDING_UPLOAD_TIMESTAMP, KIP-1023
-        _ => None,
-    }
+/// Whether ListOffsets at `version` knows the negative `timestamp` as a special timestamp
+/// (the versions come from the generator's behaviour table, after the schema's version notes;
+/// Kafka's `ListOffsetsRequest` checks them per partition). Latest (-1) and earliest (-2) are
+/// known in every version.
+fn special_timestamp_known(timestamp: i64, version: i16) -> bool {
+    let versions = match timestamp {
+        -1 | -2 => return true,
+        -3 => Request::MAX_TIMESTAMP_VERSIONS,
+        -4 => Request::EARLIEST_LOCAL_TIMESTAMP_VERSIONS,
+        -5 => Request::LATEST_TIERED_TIMESTAMP_VERSIONS,
+        -6 => Request::EARLIEST_PENDING_UPLOAD_TIMESTAMP_VERSIONS,
+        _ => return false,
+    };
+    versions.contains(version)
 }
 
 pub(crate) fn handle(ctx: &Ctx<'_>, r: &Request) -> Response {
@@ -48,10 +50,7 @@ pub(crate) fn handle(ctx: &Ctx<'_>, r: &Request) -> Response {
                             ErrorCode::UNKNOWN_LEADER_EPOCH
                         }
                         (None, Some(part)) if epoch >= 0 && epoch < part.leader_epoch => ErrorCode::FENCED_LEADER_EPOCH,
-                        (None, Some(_))
-                            if p.timestamp < 0
-                                && special_timestamp_since(p.timestamp).is_none_or(|v| ctx.version < v) =>
-                        {
+                        (None, Some(_)) if p.timestamp < 0 && !special_timestamp_known(p.timestamp, ctx.version) => {
                             ErrorCode::UNSUPPORTED_VERSION
                         }
                         (None, Some(part)) => {

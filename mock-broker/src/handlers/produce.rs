@@ -12,13 +12,6 @@ use crate::context::{Ctx, Handled};
 use crate::state::State;
 use crate::txn::verification_error;
 
-/// The first Produce version that knows TRANSACTION_ABORTABLE (the schema's version notes,
-/// KIP-890 part 1).
-const TRANSACTION_ABORTABLE_SINCE: i16 = 11;
-/// The first Produce version that adds its partition to the transaction itself (the schema's
-/// version notes: transaction version 2, KIP-890 part 2).
-const ADDS_PARTITION_SINCE: i16 = 12;
-
 /// Kafka's transaction verification before a transactional batch is appended
 /// (`ReplicaManager.appendRecordsWithTransactionVerification`, KIP-890): unless the producer
 /// has a transaction open in the partition already, the partition must be in its transaction
@@ -35,11 +28,11 @@ fn check_transaction(
     if partition.leader != ctx.broker || partition.log.in_transaction(producer_id) {
         return None;
     }
-    let add = ctx.version >= ADDS_PARTITION_SINCE;
+    let add = Request::ADDS_PARTITION_TO_TXN_VERSIONS.contains(ctx.version);
     let key = (topic.to_owned(), p.index);
     let now = tokio::time::Instant::now();
     let result = state.txn_check_produce(transactional_id, producer_id, producer_epoch, key, add, now);
-    result.err().map(|code| verification_error(code, ctx.version >= TRANSACTION_ABORTABLE_SINCE))
+    result.err().map(|code| verification_error(code, Request::TRANSACTION_ABORTABLE_VERSIONS.contains(ctx.version)))
 }
 
 pub(crate) fn handle(ctx: &Ctx<'_>, r: &Request) -> Handled {

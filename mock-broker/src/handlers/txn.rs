@@ -163,7 +163,7 @@ pub(crate) fn txn_offset_commit(ctx: &Ctx<'_>, r: &txn_offset_commit::Request) -
         Err(ErrorCode::NOT_COORDINATOR)
     } else {
         // v5+: the request adds the offsets partition itself (transaction version 2).
-        let add = txn_offset_commit_adds(ctx.version);
+        let add = txn_offset_commit::Request::ADDS_OFFSETS_PARTITION_TO_TXN_VERSIONS.contains(ctx.version);
         let now = Instant::now();
         let commit = |state: &mut State, generation: i32, member_id: &str, instance_id, offsets: &[_]| {
             state.txn_offset_commit(
@@ -189,7 +189,9 @@ pub(crate) fn txn_offset_commit(ctx: &Ctx<'_>, r: &txn_offset_commit::Request) -
         } else {
             commit(&mut state, r.generation_id_or_member_epoch, &r.member_id, r.group_instance_id.as_deref(), &offsets)
         }
-        .map_err(|code| verification_error(code, txn_offset_commit_abortable(ctx.version)))
+        .map_err(|code| {
+            verification_error(code, txn_offset_commit::Request::TRANSACTION_ABORTABLE_VERSIONS.contains(ctx.version))
+        })
     };
     let mut codes = match &result {
         Ok(codes) => codes.clone().into_iter(),
@@ -248,18 +250,6 @@ fn consumer_txn_commit_check(
             code
         }
     })
-}
-
-/// TxnOffsetCommit v5+ adds the group's offsets partition to the transaction (the schema's
-/// version notes, KIP-890 part 2: "Version 5 ... will also include the function for a
-/// AddOffsetsToTxn call").
-fn txn_offset_commit_adds(version: i16) -> bool {
-    version >= 5
-}
-
-/// TxnOffsetCommit v4+ knows TRANSACTION_ABORTABLE (schema version notes, KIP-890).
-fn txn_offset_commit_abortable(version: i16) -> bool {
-    version >= 4
 }
 
 pub(crate) fn end_txn(ctx: &Ctx<'_>, r: &end_txn::Request) -> end_txn::Response {

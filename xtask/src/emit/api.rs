@@ -588,9 +588,10 @@ fn api_version_free_file(api: &Api) -> Result<TokenStream> {
     let resp_ident = naming::ident("Response");
     let variant = naming::variant_ident(&api.name);
     let req_doc = format!(
-        "`{}` of any version (version-free): the fields of versions {}–{}. Convert from a version's type \
-         with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any \
-         version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).",
+        "`{}` of any version (version-free): the fields of versions {}–{}. Write and read it at any \
+         version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` \
+         feature, convert from a version's type with `From`, to one with `TryFrom` or \
+         `Request::into_version`.",
         api.request.name, api.min_version, api.max_version
     );
     let resp_doc = format!(

@@ -410,10 +410,11 @@ fn wire_impl(cx: Cx, ident: &Ident, label: &str, fields: &[FreeField], free: &Fr
     };
     let utf_init = flexible_any.then(|| quote!(unknown_tagged_fields: UnknownTaggedFields::new(),));
     let mutable = if flexible_any { quote!(mut) } else { quote!() };
+    let min_len = min_len(cx, fields, free);
     Ok(quote! {
         /// Any version: each field is read or written where the version has it.
         impl Wire for #ident {
-            const MIN_LEN: usize = 0;
+            const MIN_LEN: usize = #min_len;
             fn wire_len(&self, _compact: bool, version: i16) -> usize {
                 let mut n = 0;
                 #(#len)*
@@ -432,6 +433,44 @@ fn wire_impl(cx: Cx, ident: &Ident, label: &str, fields: &[FreeField], free: &Fr
             }
         }
     })
+}
+
+/// The fewest bytes the struct takes at any version, as a constant expression: per version,
+/// the minimum of each regular field's type (its non-null type where the version does not allow
+/// null) plus one for the tagged-field count of a flexible version; the least over the versions
+/// (one sum per distinct layout). Arrays check element counts against it before reserving
+/// (the allocation bound of `kafka-wire`'s docs).
+fn min_len(cx: Cx, fields: &[FreeField], free: &FreeMessage) -> TokenStream {
+    let (Some(lo), Some(hi)) = (free.versions.min(), free.versions.max()) else { return quote!(0) };
+    let mut layouts: Vec<(String, TokenStream)> = Vec::new();
+    for v in lo..=hi {
+        let terms: Vec<TokenStream> = fields
+            .iter()
+            .filter(|f| f.versions.contains(v) && !f.tag.is_some_and(|(_, tv)| tv.contains(v)))
+            .map(|f| {
+                let ty = if f.nullable_versions.contains(v) {
+                    structs::field_type(cx, &as_field(f))
+                } else {
+                    structs::field_type(cx, &as_plain_field(f))
+                };
+                quote!(<#ty as Wire>::MIN_LEN)
+            })
+            .chain(free.flexible.contains(v).then(|| quote!(1)))
+            .collect();
+        let sum = if terms.is_empty() { quote!(0) } else { quote!(#(#terms)+*) };
+        // Versions with the same layout give the same sum: emit it once.
+        let key = sum.to_string();
+        if !layouts.iter().any(|(k, _)| *k == key) {
+            layouts.push((key, sum));
+        }
+    }
+    match layouts.as_slice() {
+        [(_, only)] => only.clone(),
+        _ => {
+            let sums = layouts.iter().map(|(_, s)| s);
+            quote!(codec::min_len_of(&[#(#sums),*]))
+        }
+    }
 }
 
 /// The index of the version-free struct of a per-version struct.

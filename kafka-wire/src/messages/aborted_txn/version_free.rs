@@ -51,7 +51,8 @@ impl AbortedTxn {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AbortedTxn {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+        + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.producer_id, false, version);

@@ -64,7 +64,15 @@ impl AddPartitionsToTxnTransaction {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AddPartitionsToTxnTransaction {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            0,
+            1,
+            <ByteString as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <i16 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
+                + <Vec<AddPartitionsToTxnTopic> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 4 {
@@ -329,7 +337,12 @@ impl AddPartitionsToTxnTopic {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AddPartitionsToTxnTopic {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, version >= 3, version);
@@ -456,7 +469,7 @@ impl AddPartitionsToTxnTopic {
         })
     }
 }
-/// `AddPartitionsToTxnRequest` of any version (version-free): the fields of versions 0–5. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `AddPartitionsToTxnRequest` of any version (version-free): the fields of versions 0–5. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// List of transactions to add partitions to.
@@ -524,7 +537,17 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <i16 as Wire>::MIN_LEN
+                + <Vec<AddPartitionsToTxnTopic> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <i16 as Wire>::MIN_LEN
+                + <Vec<AddPartitionsToTxnTopic> as Wire>::MIN_LEN + 1,
+            <Vec<AddPartitionsToTxnTransaction> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 4 {
@@ -1097,7 +1120,14 @@ impl AddPartitionsToTxnResult {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AddPartitionsToTxnResult {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            0,
+            1,
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<AddPartitionsToTxnTopicResult> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 4 {
@@ -1270,7 +1300,14 @@ impl AddPartitionsToTxnTopicResult {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AddPartitionsToTxnTopicResult {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<AddPartitionsToTxnPartitionResult> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<AddPartitionsToTxnPartitionResult> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, version >= 3, version);
@@ -1445,7 +1482,12 @@ impl AddPartitionsToTxnPartitionResult {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AddPartitionsToTxnPartitionResult {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false, version);
@@ -1630,7 +1672,16 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN
+                + <Vec<AddPartitionsToTxnTopicResult> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN
+                + <Vec<AddPartitionsToTxnTopicResult> as Wire>::MIN_LEN + 1,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Vec<AddPartitionsToTxnResult> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

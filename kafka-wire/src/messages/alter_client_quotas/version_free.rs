@@ -37,7 +37,12 @@ impl EntryData {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for EntryData {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Vec<EntityData> as Wire>::MIN_LEN + <Vec<OpData> as Wire>::MIN_LEN,
+            <Vec<EntityData> as Wire>::MIN_LEN + <Vec<OpData> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.entity, version >= 1, version);
@@ -179,7 +184,12 @@ impl EntityData {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for EntityData {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.entity_type, version >= 1, version);
@@ -341,7 +351,14 @@ impl OpData {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for OpData {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <f64 as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <f64 as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.key, version >= 1, version);
@@ -448,7 +465,7 @@ impl OpData {
         })
     }
 }
-/// `AlterClientQuotasRequest` of any version (version-free): the fields of versions 0–1. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `AlterClientQuotasRequest` of any version (version-free): the fields of versions 0–1. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
     /// The quota configuration entries to alter.
@@ -483,7 +500,12 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Vec<EntryData> as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN,
+            <Vec<EntryData> as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.entries, version >= 1, version);
@@ -672,7 +694,14 @@ impl EntryDataResponse {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for EntryDataResponse {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <Vec<EntityDataResponse> as Wire>::MIN_LEN,
+            <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <Vec<EntityDataResponse> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.error_code, false, version);
@@ -836,7 +865,12 @@ impl EntityDataResponse {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for EntityDataResponse {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.entity_type, version >= 1, version);
@@ -992,7 +1026,12 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <Vec<EntryDataResponse> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <Vec<EntryDataResponse> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

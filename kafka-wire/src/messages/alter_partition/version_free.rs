@@ -37,7 +37,8 @@ impl TopicData {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicData {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <Uuid as Wire>::MIN_LEN
+        + <Vec<PartitionData> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_id, false, version);
@@ -199,7 +200,16 @@ impl PartitionData {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionData {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + 1,
+            <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Vec<BrokerState> as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false, version);
@@ -438,7 +448,9 @@ impl BrokerState {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for BrokerState {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[1, <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + 1],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 3 {
@@ -550,7 +562,7 @@ impl BrokerState {
         })
     }
 }
-/// `AlterPartitionRequest` of any version (version-free): the fields of versions 2–3. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `AlterPartitionRequest` of any version (version-free): the fields of versions 2–3. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The ID of the requesting broker.
@@ -592,7 +604,8 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+        + <Vec<TopicData> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.broker_id, false, version);
@@ -759,7 +772,8 @@ impl TopicDataResponse {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicDataResponse {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <Uuid as Wire>::MIN_LEN
+        + <Vec<PartitionDataResponse> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_id, false, version);
@@ -908,7 +922,10 @@ impl PartitionDataResponse {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionDataResponse {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+        + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+        + <i32 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false, version);
@@ -1089,7 +1106,8 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+        + <Vec<TopicDataResponse> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

@@ -37,7 +37,8 @@ impl ReassignableTopic {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ReassignableTopic {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN
+        + <Vec<ReassignablePartition> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, true, version);
@@ -154,7 +155,8 @@ impl ReassignablePartition {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ReassignablePartition {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN
+        + <Option<SmallVec<[i32; 4]>> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false, version);
@@ -239,7 +241,7 @@ impl ReassignablePartition {
         })
     }
 }
-/// `AlterPartitionReassignmentsRequest` of any version (version-free): the fields of versions 0–1. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `AlterPartitionReassignmentsRequest` of any version (version-free): the fields of versions 0–1. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The time in ms to wait for the request to complete.
@@ -281,7 +283,13 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <Vec<ReassignableTopic> as Wire>::MIN_LEN + 1,
+            <i32 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
+                + <Vec<ReassignableTopic> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.timeout_ms, false, version);
@@ -474,7 +482,8 @@ impl ReassignableTopicResponse {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ReassignableTopicResponse {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN
+        + <Vec<ReassignablePartitionResponse> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, true, version);
@@ -610,7 +619,8 @@ impl ReassignablePartitionResponse {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ReassignablePartitionResponse {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+        + <Option<ByteString> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false, version);
@@ -776,7 +786,16 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN
+                + <Vec<ReassignableTopicResponse> as Wire>::MIN_LEN + 1,
+            <i32 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
+                + <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <Vec<ReassignableTopicResponse> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

@@ -37,7 +37,14 @@ impl AlterReplicaLogDir {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AlterReplicaLogDir {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<AlterReplicaLogDirTopic> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<AlterReplicaLogDirTopic> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.path, version >= 2, version);
@@ -192,7 +199,12 @@ impl AlterReplicaLogDirTopic {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AlterReplicaLogDirTopic {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, version >= 2, version);
@@ -319,7 +331,7 @@ impl AlterReplicaLogDirTopic {
         })
     }
 }
-/// `AlterReplicaLogDirsRequest` of any version (version-free): the fields of versions 1–2. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `AlterReplicaLogDirsRequest` of any version (version-free): the fields of versions 1–2. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The alterations to make for each directory.
@@ -344,7 +356,12 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Vec<AlterReplicaLogDir> as Wire>::MIN_LEN,
+            <Vec<AlterReplicaLogDir> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.dirs, version >= 2, version);
@@ -503,7 +520,14 @@ impl AlterReplicaLogDirTopicResult {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AlterReplicaLogDirTopicResult {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<AlterReplicaLogDirPartitionResult> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<AlterReplicaLogDirPartitionResult> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_name, version >= 2, version);
@@ -674,7 +698,12 @@ impl AlterReplicaLogDirPartitionResult {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AlterReplicaLogDirPartitionResult {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false, version);
@@ -839,7 +868,14 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN
+                + <Vec<AlterReplicaLogDirTopicResult> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN
+                + <Vec<AlterReplicaLogDirTopicResult> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

@@ -37,7 +37,7 @@ impl ScramCredentialDeletion {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ScramCredentialDeletion {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, true, version);
@@ -171,7 +171,9 @@ impl ScramCredentialUpsertion {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ScramCredentialUpsertion {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+        + <i32 as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN
+        + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, true, version);
@@ -283,7 +285,7 @@ impl ScramCredentialUpsertion {
         })
     }
 }
-/// `AlterUserScramCredentialsRequest` of any version (version-free): the fields of versions 0–0. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `AlterUserScramCredentialsRequest` of any version (version-free): the fields of versions 0–0. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The SCRAM credentials to remove.
@@ -315,7 +317,8 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <Vec<ScramCredentialDeletion> as Wire>::MIN_LEN
+        + <Vec<ScramCredentialUpsertion> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.deletions, true, version);
@@ -457,7 +460,8 @@ impl AlterUserScramCredentialsResult {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AlterUserScramCredentialsResult {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+        + <Option<ByteString> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.user, true, version);
@@ -593,7 +597,8 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN
+        + <Vec<AlterUserScramCredentialsResult> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

@@ -3,7 +3,7 @@
 
 //! The version-free request and response (and their nested structs).
 use crate::__gen::*;
-/// `ApiVersionsRequest` of any version (version-free): the fields of versions 0–5. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `ApiVersionsRequest` of any version (version-free): the fields of versions 0–5. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 ///
 /// **Set `client_software_name` and `client_software_version`:** `Default` leaves them empty,
 /// and a broker answers a v3+ request whose name or version does not match
@@ -65,7 +65,14 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            0,
+            <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN + 1,
+            <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 3 {
@@ -440,7 +447,12 @@ impl ApiVersion {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ApiVersion {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i16 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN,
+            <i16 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.api_key, false, version);
@@ -591,7 +603,13 @@ impl SupportedFeatureKey {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for SupportedFeatureKey {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            0,
+            <ByteString as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+                + <i16 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 3 {
@@ -795,7 +813,13 @@ impl FinalizedFeatureKey {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for FinalizedFeatureKey {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            0,
+            <ByteString as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+                + <i16 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 3 {
@@ -1034,7 +1058,15 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ErrorCode as Wire>::MIN_LEN + <Vec<ApiVersion> as Wire>::MIN_LEN,
+            <ErrorCode as Wire>::MIN_LEN + <Vec<ApiVersion> as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN,
+            <ErrorCode as Wire>::MIN_LEN + <Vec<ApiVersion> as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.error_code, false, version);

@@ -37,7 +37,12 @@ impl TopicData {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicData {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <Vec<PartitionData> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <Vec<PartitionData> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_name, version >= 1, version);
@@ -209,7 +214,13 @@ impl PartitionData {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionData {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <Uuid as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false, version);
@@ -400,7 +411,13 @@ impl LeaderEndpoint {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for LeaderEndpoint {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            0,
+            <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <u16 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 1 {
@@ -536,7 +553,7 @@ impl LeaderEndpoint {
         })
     }
 }
-/// `BeginQuorumEpochRequest` of any version (version-free): the fields of versions 0–1. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `BeginQuorumEpochRequest` of any version (version-free): the fields of versions 0–1. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The cluster id.
@@ -590,7 +607,14 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Option<ByteString> as Wire>::MIN_LEN + <Vec<TopicData> as Wire>::MIN_LEN,
+            <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Vec<TopicData> as Wire>::MIN_LEN
+                + <Vec<LeaderEndpoint> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.cluster_id, version >= 1, version);
@@ -818,7 +842,14 @@ impl TopicDataResponse {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicDataResponse {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<PartitionDataResponse> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <Vec<PartitionDataResponse> as Wire>::MIN_LEN
+                + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_name, version >= 1, version);
@@ -991,7 +1022,14 @@ impl PartitionDataResponse {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionDataResponse {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false, version);
@@ -1181,7 +1219,13 @@ impl NodeEndpoint {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for NodeEndpoint {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            0,
+            <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <u16 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 1 {
@@ -1355,7 +1399,12 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ErrorCode as Wire>::MIN_LEN + <Vec<TopicDataResponse> as Wire>::MIN_LEN,
+            <ErrorCode as Wire>::MIN_LEN + <Vec<TopicDataResponse> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.error_code, false, version);

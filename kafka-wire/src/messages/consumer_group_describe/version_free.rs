@@ -3,7 +3,7 @@
 
 //! The version-free request and response (and their nested structs).
 use crate::__gen::*;
-/// `ConsumerGroupDescribeRequest` of any version (version-free): the fields of versions 0–1. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `ConsumerGroupDescribeRequest` of any version (version-free): the fields of versions 0–1. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The ids of the groups to describe.
@@ -38,7 +38,8 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <Vec<ByteString> as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
+        + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.group_ids, true, version);
@@ -255,7 +256,11 @@ impl DescribedGroup {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribedGroup {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ErrorCode as Wire>::MIN_LEN
+        + <Option<ByteString> as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+        + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <ByteString as Wire>::MIN_LEN + <Vec<Member> as Wire>::MIN_LEN
+        + <i32 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.error_code, false, version);
@@ -583,7 +588,22 @@ impl Member {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Member {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Vec<ByteString> as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <Assignment as Wire>::MIN_LEN
+                + <Assignment as Wire>::MIN_LEN + 1,
+            <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Vec<ByteString> as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <Assignment as Wire>::MIN_LEN
+                + <Assignment as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.member_id, true, version);
@@ -823,7 +843,7 @@ impl Assignment {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Assignment {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <Vec<TopicPartitions> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_partitions, true, version);
@@ -931,7 +951,8 @@ impl TopicPartitions {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicPartitions {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <Uuid as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_id, false, version);
@@ -1053,7 +1074,8 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN
+        + <Vec<DescribedGroup> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

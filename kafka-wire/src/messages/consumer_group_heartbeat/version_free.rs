@@ -37,7 +37,8 @@ impl TopicPartitions {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicPartitions {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <Uuid as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_id, false, version);
@@ -110,7 +111,7 @@ impl TopicPartitions {
         })
     }
 }
-/// `ConsumerGroupHeartbeatRequest` of any version (version-free): the fields of versions 0–1. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `ConsumerGroupHeartbeatRequest` of any version (version-free): the fields of versions 0–1. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The group identifier.
@@ -246,7 +247,23 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Option<Vec<ByteString>> as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN
+                + <Option<Vec<TopicPartitions>> as Wire>::MIN_LEN + 1,
+            <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Option<Vec<ByteString>> as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN
+                + <Option<Vec<TopicPartitions>> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.group_id, true, version);
@@ -585,7 +602,7 @@ impl Assignment {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Assignment {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <Vec<TopicPartitionsResponse> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_partitions, true, version);
@@ -686,7 +703,8 @@ impl TopicPartitionsResponse {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicPartitionsResponse {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <Uuid as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_id, false, version);
@@ -856,7 +874,10 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+        + <Option<ByteString> as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+        + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <Option<Assignment> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

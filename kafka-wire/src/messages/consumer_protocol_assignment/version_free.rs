@@ -33,7 +33,8 @@ impl TopicPartition {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicPartition {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic, false, version);
@@ -131,7 +132,8 @@ impl ConsumerProtocolAssignment {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ConsumerProtocolAssignment {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <Vec<TopicPartition> as Wire>::MIN_LEN
+        + <Option<Bytes> as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.assigned_partitions, false, version);

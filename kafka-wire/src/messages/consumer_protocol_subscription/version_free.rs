@@ -33,7 +33,9 @@ impl TopicPartition {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicPartition {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[0, <ByteString as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 1 {
@@ -193,7 +195,18 @@ impl ConsumerProtocolSubscription {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ConsumerProtocolSubscription {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Vec<ByteString> as Wire>::MIN_LEN + <Option<Bytes> as Wire>::MIN_LEN,
+            <Vec<ByteString> as Wire>::MIN_LEN + <Option<Bytes> as Wire>::MIN_LEN
+                + <Vec<TopicPartition> as Wire>::MIN_LEN,
+            <Vec<ByteString> as Wire>::MIN_LEN + <Option<Bytes> as Wire>::MIN_LEN
+                + <Vec<TopicPartition> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN,
+            <Vec<ByteString> as Wire>::MIN_LEN + <Option<Bytes> as Wire>::MIN_LEN
+                + <Vec<TopicPartition> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topics, false, version);

@@ -22,7 +22,7 @@ impl ControlRecordTypeSchema {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ControlRecordTypeSchema {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i16 as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.r#type, false, version);

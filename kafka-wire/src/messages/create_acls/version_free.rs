@@ -84,7 +84,16 @@ impl AclCreation {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AclCreation {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i8 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <i8 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN,
+            <i8 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <i8 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.resource_type, false, version);
@@ -266,7 +275,7 @@ impl AclCreation {
         })
     }
 }
-/// `CreateAclsRequest` of any version (version-free): the fields of versions 1–3. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `CreateAclsRequest` of any version (version-free): the fields of versions 1–3. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The ACLs that we want to create.
@@ -291,7 +300,9 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[<Vec<AclCreation> as Wire>::MIN_LEN, <Vec<AclCreation> as Wire>::MIN_LEN + 1],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.creations, version >= 2, version);
@@ -484,7 +495,12 @@ impl AclCreationResult {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AclCreationResult {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN,
+            <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.error_code, false, version);
@@ -646,7 +662,12 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <Vec<AclCreationResult> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <Vec<AclCreationResult> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

@@ -43,7 +43,12 @@ impl CreatableRenewers {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for CreatableRenewers {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.principal_type, version >= 2, version);
@@ -164,7 +169,7 @@ impl CreatableRenewers {
         })
     }
 }
-/// `CreateDelegationTokenRequest` of any version (version-free): the fields of versions 1–3. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `CreateDelegationTokenRequest` of any version (version-free): the fields of versions 1–3. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The principal type of the owner of the token. If it's null it defaults to the token request principal.
@@ -229,7 +234,14 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Vec<CreatableRenewers> as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN,
+            <Vec<CreatableRenewers> as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + 1,
+            <Option<ByteString> as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <Vec<CreatableRenewers> as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 3 {
@@ -624,7 +636,26 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ErrorCode as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN,
+            <ErrorCode as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + 1,
+            <ErrorCode as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.error_code, false, version);

@@ -49,7 +49,14 @@ impl CreatePartitionsTopic {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for CreatePartitionsTopic {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Option<Vec<CreatePartitionsAssignment>> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Option<Vec<CreatePartitionsAssignment>> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, version >= 2, version);
@@ -229,7 +236,12 @@ impl CreatePartitionsAssignment {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for CreatePartitionsAssignment {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <SmallVec<[i32; 4]> as Wire>::MIN_LEN,
+            <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.broker_ids, version >= 2, version);
@@ -341,7 +353,7 @@ impl CreatePartitionsAssignment {
         })
     }
 }
-/// `CreatePartitionsRequest` of any version (version-free): the fields of versions 0–3. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `CreatePartitionsRequest` of any version (version-free): the fields of versions 0–3. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// Each topic that we want to create new partitions inside.
@@ -383,7 +395,14 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Vec<CreatePartitionsTopic> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN,
+            <Vec<CreatePartitionsTopic> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topics, version >= 2, version);
@@ -657,7 +676,14 @@ impl CreatePartitionsTopicResult {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for CreatePartitionsTopicResult {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, version >= 2, version);
@@ -842,7 +868,13 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <Vec<CreatePartitionsTopicResult> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <Vec<CreatePartitionsTopicResult> as Wire>::MIN_LEN
+                + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

@@ -64,7 +64,18 @@ impl CreatableTopic {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for CreatableTopic {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i16 as Wire>::MIN_LEN
+                + <Vec<CreatableReplicaAssignment> as Wire>::MIN_LEN
+                + <Vec<CreatableTopicConfig> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i16 as Wire>::MIN_LEN
+                + <Vec<CreatableReplicaAssignment> as Wire>::MIN_LEN
+                + <Vec<CreatableTopicConfig> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, version >= 5, version);
@@ -265,7 +276,12 @@ impl CreatableReplicaAssignment {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for CreatableReplicaAssignment {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false, version);
@@ -432,7 +448,12 @@ impl CreatableTopicConfig {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for CreatableTopicConfig {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, version >= 5, version);
@@ -565,7 +586,7 @@ impl CreatableTopicConfig {
         })
     }
 }
-/// `CreateTopicsRequest` of any version (version-free): the fields of versions 2–7. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `CreateTopicsRequest` of any version (version-free): the fields of versions 2–7. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The topics to create.
@@ -607,7 +628,14 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Vec<CreatableTopic> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN,
+            <Vec<CreatableTopic> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topics, version >= 5, version);
@@ -999,7 +1027,20 @@ impl CreatableTopicResult {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for CreatableTopicResult {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i16 as Wire>::MIN_LEN
+                + <Option<Vec<CreatableTopicConfigs>> as Wire>::MIN_LEN + 1,
+            <ByteString as Wire>::MIN_LEN + <Uuid as Wire>::MIN_LEN
+                + <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+                + <Option<Vec<CreatableTopicConfigs>> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, version >= 5, version);
@@ -1414,7 +1455,14 @@ impl CreatableTopicConfigs {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for CreatableTopicConfigs {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            0,
+            <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 5 {
@@ -1672,7 +1720,12 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <Vec<CreatableTopicResult> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <Vec<CreatableTopicResult> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

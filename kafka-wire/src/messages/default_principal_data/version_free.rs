@@ -45,7 +45,8 @@ impl DefaultPrincipalData {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DefaultPrincipalData {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+        + <bool as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.r#type, true, version);

@@ -102,7 +102,18 @@ impl DeleteAclsFilter {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DeleteAclsFilter {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i8 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <i8 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <i8 as Wire>::MIN_LEN,
+            <i8 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <i8 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <i8 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.resource_type_filter, false, version);
@@ -318,7 +329,7 @@ impl DeleteAclsFilter {
         })
     }
 }
-/// `DeleteAclsRequest` of any version (version-free): the fields of versions 1–3. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `DeleteAclsRequest` of any version (version-free): the fields of versions 1–3. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The filters to use when deleting ACLs.
@@ -343,7 +354,12 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Vec<DeleteAclsFilter> as Wire>::MIN_LEN,
+            <Vec<DeleteAclsFilter> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.filters, version >= 2, version);
@@ -546,7 +562,14 @@ impl DeleteAclsFilterResult {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DeleteAclsFilterResult {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <Vec<DeleteAclsMatchingAcl> as Wire>::MIN_LEN,
+            <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <Vec<DeleteAclsMatchingAcl> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.error_code, false, version);
@@ -802,7 +825,20 @@ impl DeleteAclsMatchingAcl {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DeleteAclsMatchingAcl {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <i8 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <i8 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <i8 as Wire>::MIN_LEN,
+            <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <i8 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <i8 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <i8 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.error_code, false, version);
@@ -1085,7 +1121,12 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <Vec<DeleteAclsFilterResult> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <Vec<DeleteAclsFilterResult> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

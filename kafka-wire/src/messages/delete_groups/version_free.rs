@@ -3,7 +3,7 @@
 
 //! The version-free request and response (and their nested structs).
 use crate::__gen::*;
-/// `DeleteGroupsRequest` of any version (version-free): the fields of versions 0–3. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `DeleteGroupsRequest` of any version (version-free): the fields of versions 0–3. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The group names to delete.
@@ -31,7 +31,9 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[<Vec<ByteString> as Wire>::MIN_LEN, <Vec<ByteString> as Wire>::MIN_LEN + 1],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.groups_names, version >= 2, version);
@@ -265,7 +267,14 @@ impl DeletableGroupResult {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DeletableGroupResult {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN + 1,
+            <ByteString as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.group_id, version >= 2, version);
@@ -476,7 +485,12 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <Vec<DeletableGroupResult> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <Vec<DeletableGroupResult> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

@@ -42,7 +42,9 @@ impl DeleteTopicState {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DeleteTopicState {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[0, 1, <Option<ByteString> as Wire>::MIN_LEN + <Uuid as Wire>::MIN_LEN + 1],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 6 {
@@ -167,7 +169,7 @@ impl DeleteTopicState {
         })
     }
 }
-/// `DeleteTopicsRequest` of any version (version-free): the fields of versions 1–6. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `DeleteTopicsRequest` of any version (version-free): the fields of versions 1–6. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The name or topic ID of the topic.
@@ -206,7 +208,13 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Vec<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN,
+            <Vec<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1,
+            <Vec<DeleteTopicState> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 6 {
@@ -606,7 +614,17 @@ impl DeletableTopicResult {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DeletableTopicResult {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN + 1,
+            <ByteString as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + 1,
+            <Option<ByteString> as Wire>::MIN_LEN + <Uuid as Wire>::MIN_LEN
+                + <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n
@@ -941,7 +959,12 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <Vec<DeletableTopicResult> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <Vec<DeletableTopicResult> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

@@ -3,7 +3,7 @@
 
 //! The version-free request and response (and their nested structs).
 use crate::__gen::*;
-/// `DescribeAclsRequest` of any version (version-free): the fields of versions 1–3. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `DescribeAclsRequest` of any version (version-free): the fields of versions 1–3. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The resource type.
@@ -100,7 +100,18 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i8 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <i8 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <i8 as Wire>::MIN_LEN,
+            <i8 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <i8 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <i8 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.resource_type_filter, false, version);
@@ -443,7 +454,14 @@ impl DescribeAclsResource {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeAclsResource {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i8 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <Vec<AclDescription> as Wire>::MIN_LEN,
+            <i8 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <Vec<AclDescription> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.resource_type, false, version);
@@ -653,7 +671,14 @@ impl AclDescription {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AclDescription {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <i8 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <i8 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.principal, version >= 2, version);
@@ -854,7 +879,16 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN
+                + <Vec<DescribeAclsResource> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN
+                + <Vec<DescribeAclsResource> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

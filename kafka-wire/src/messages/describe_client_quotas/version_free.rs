@@ -49,7 +49,14 @@ impl ComponentData {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ComponentData {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.entity_type, version >= 1, version);
@@ -188,7 +195,7 @@ impl ComponentData {
         })
     }
 }
-/// `DescribeClientQuotasRequest` of any version (version-free): the fields of versions 0–1. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `DescribeClientQuotasRequest` of any version (version-free): the fields of versions 0–1. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// Filter components to apply to quota entities.
@@ -220,7 +227,12 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Vec<ComponentData> as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN,
+            <Vec<ComponentData> as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.components, version >= 1, version);
@@ -395,7 +407,12 @@ impl EntryData {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for EntryData {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Vec<EntityData> as Wire>::MIN_LEN + <Vec<ValueData> as Wire>::MIN_LEN,
+            <Vec<EntityData> as Wire>::MIN_LEN + <Vec<ValueData> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.entity, version >= 1, version);
@@ -537,7 +554,12 @@ impl EntityData {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for EntityData {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.entity_type, version >= 1, version);
@@ -692,7 +714,12 @@ impl ValueData {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ValueData {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <f64 as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <f64 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.key, version >= 1, version);
@@ -856,7 +883,16 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN
+                + <Option<Vec<EntryData>> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN
+                + <Option<Vec<EntryData>> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

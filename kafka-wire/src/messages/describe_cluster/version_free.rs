@@ -3,7 +3,7 @@
 
 //! The version-free request and response (and their nested structs).
 use crate::__gen::*;
-/// `DescribeClusterRequest` of any version (version-free): the fields of versions 0–2. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `DescribeClusterRequest` of any version (version-free): the fields of versions 0–2. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// Whether to include cluster authorized operations.
@@ -51,7 +51,13 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <bool as Wire>::MIN_LEN + 1,
+            <bool as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN + 1,
+            <bool as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.include_cluster_authorized_operations, false, version);
@@ -338,7 +344,15 @@ impl DescribeClusterBroker {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeClusterBroker {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1,
+            <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.broker_id, false, version);
@@ -597,7 +611,19 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <Vec<DescribeClusterBroker> as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + 1,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Vec<DescribeClusterBroker> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

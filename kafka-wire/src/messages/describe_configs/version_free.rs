@@ -58,7 +58,14 @@ impl DescribeConfigsResource {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeConfigsResource {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i8 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Option<Vec<ByteString>> as Wire>::MIN_LEN,
+            <i8 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Option<Vec<ByteString>> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.resource_type, false, version);
@@ -207,7 +214,7 @@ impl DescribeConfigsResource {
         })
     }
 }
-/// `DescribeConfigsRequest` of any version (version-free): the fields of versions 1–4. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `DescribeConfigsRequest` of any version (version-free): the fields of versions 1–4. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The resources whose configurations we want to describe.
@@ -252,7 +259,15 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Vec<DescribeConfigsResource> as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN,
+            <Vec<DescribeConfigsResource> as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN,
+            <Vec<DescribeConfigsResource> as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.resources, version >= 4, version);
@@ -593,7 +608,16 @@ impl DescribeConfigsResult {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeConfigsResult {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <i8 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Vec<DescribeConfigsResourceResult> as Wire>::MIN_LEN,
+            <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <i8 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Vec<DescribeConfigsResourceResult> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.error_code, false, version);
@@ -913,7 +937,24 @@ impl DescribeConfigsResourceResult {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeConfigsResourceResult {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN
+                + <Vec<DescribeConfigsSynonym> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN
+                + <Vec<DescribeConfigsSynonym> as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN
+                + <Vec<DescribeConfigsSynonym> as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, version >= 4, version);
@@ -1257,7 +1298,14 @@ impl DescribeConfigsSynonym {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeConfigsSynonym {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <i8 as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <i8 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, version >= 4, version);
@@ -1441,7 +1489,12 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <Vec<DescribeConfigsResult> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <Vec<DescribeConfigsResult> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

@@ -43,7 +43,12 @@ impl DescribeDelegationTokenOwner {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeDelegationTokenOwner {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.principal_type, version >= 2, version);
@@ -171,7 +176,7 @@ impl DescribeDelegationTokenOwner {
         })
     }
 }
-/// `DescribeDelegationTokenRequest` of any version (version-free): the fields of versions 1–3. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `DescribeDelegationTokenRequest` of any version (version-free): the fields of versions 1–3. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// Each owner that we want to describe delegation tokens for, or null to describe all tokens.
@@ -201,7 +206,12 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Option<Vec<DescribeDelegationTokenOwner>> as Wire>::MIN_LEN,
+            <Option<Vec<DescribeDelegationTokenOwner>> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.owners, version >= 2, version);
@@ -489,7 +499,26 @@ impl DescribedDelegationToken {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribedDelegationToken {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Bytes as Wire>::MIN_LEN
+                + <Vec<DescribedDelegationTokenRenewer> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Bytes as Wire>::MIN_LEN
+                + <Vec<DescribedDelegationTokenRenewer> as Wire>::MIN_LEN + 1,
+            <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Bytes as Wire>::MIN_LEN
+                + <Vec<DescribedDelegationTokenRenewer> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.principal_type, version >= 2, version);
@@ -892,7 +921,12 @@ impl DescribedDelegationTokenRenewer {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribedDelegationTokenRenewer {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.principal_type, version >= 2, version);
@@ -1064,7 +1098,16 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ErrorCode as Wire>::MIN_LEN
+                + <Vec<DescribedDelegationToken> as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN,
+            <ErrorCode as Wire>::MIN_LEN
+                + <Vec<DescribedDelegationToken> as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.error_code, false, version);

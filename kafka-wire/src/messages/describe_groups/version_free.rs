@@ -3,7 +3,7 @@
 
 //! The version-free request and response (and their nested structs).
 use crate::__gen::*;
-/// `DescribeGroupsRequest` of any version (version-free): the fields of versions 0–6. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `DescribeGroupsRequest` of any version (version-free): the fields of versions 0–6. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The names of the groups to describe.
@@ -38,7 +38,13 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Vec<ByteString> as Wire>::MIN_LEN,
+            <Vec<ByteString> as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN,
+            <Vec<ByteString> as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.groups, version >= 5, version);
@@ -483,7 +489,28 @@ impl DescribedGroup {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribedGroup {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ErrorCode as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN
+                + <Vec<DescribedGroupMember> as Wire>::MIN_LEN,
+            <ErrorCode as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN
+                + <Vec<DescribedGroupMember> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN,
+            <ErrorCode as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN
+                + <Vec<DescribedGroupMember> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + 1,
+            <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Vec<DescribedGroupMember> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.error_code, false, version);
@@ -948,7 +975,19 @@ impl DescribedGroupMember {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribedGroupMember {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN
+                + <Bytes as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Bytes as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Bytes as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.member_id, version >= 5, version);
@@ -1224,7 +1263,13 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Vec<DescribedGroup> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <Vec<DescribedGroup> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <Vec<DescribedGroup> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 1 {

@@ -37,7 +37,12 @@ impl DescribableLogDirTopic {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribableLogDirTopic {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic, version >= 2, version);
@@ -164,7 +169,7 @@ impl DescribableLogDirTopic {
         })
     }
 }
-/// `DescribeLogDirsRequest` of any version (version-free): the fields of versions 1–5. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `DescribeLogDirsRequest` of any version (version-free): the fields of versions 1–5. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// Each topic that we want to describe log directories for, or null for all topics.
@@ -194,7 +199,12 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Option<Vec<DescribableLogDirTopic>> as Wire>::MIN_LEN,
+            <Option<Vec<DescribableLogDirTopic>> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topics, version >= 2, version);
@@ -494,7 +504,20 @@ impl DescribeLogDirsResult {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeLogDirsResult {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ErrorCode as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Vec<DescribeLogDirsTopic> as Wire>::MIN_LEN,
+            <ErrorCode as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Vec<DescribeLogDirsTopic> as Wire>::MIN_LEN + 1,
+            <ErrorCode as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Vec<DescribeLogDirsTopic> as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + 1,
+            <ErrorCode as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Vec<DescribeLogDirsTopic> as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.error_code, false, version);
@@ -796,7 +819,14 @@ impl DescribeLogDirsTopic {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeLogDirsTopic {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<DescribeLogDirsPartition> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<DescribeLogDirsPartition> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, version >= 2, version);
@@ -984,7 +1014,14 @@ impl DescribeLogDirsPartition {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeLogDirsPartition {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false, version);
@@ -1185,7 +1222,14 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <Vec<DescribeLogDirsResult> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <Vec<DescribeLogDirsResult> as Wire>::MIN_LEN + 1,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Vec<DescribeLogDirsResult> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

@@ -37,7 +37,8 @@ impl TopicData {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicData {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN
+        + <Vec<PartitionData> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_name, true, version);
@@ -134,7 +135,7 @@ impl PartitionData {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionData {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false, version);
@@ -199,7 +200,7 @@ impl PartitionData {
         })
     }
 }
-/// `DescribeQuorumRequest` of any version (version-free): the fields of versions 0–2. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `DescribeQuorumRequest` of any version (version-free): the fields of versions 0–2. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The topics to describe.
@@ -224,7 +225,7 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <Vec<TopicData> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topics, true, version);
@@ -386,7 +387,8 @@ impl TopicDataResponse {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicDataResponse {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN
+        + <Vec<PartitionDataResponse> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_name, true, version);
@@ -593,7 +595,19 @@ impl PartitionDataResponse {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionDataResponse {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <Vec<ReplicaState> as Wire>::MIN_LEN
+                + <Vec<ReplicaState> as Wire>::MIN_LEN + 1,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <Vec<ReplicaState> as Wire>::MIN_LEN
+                + <Vec<ReplicaState> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false, version);
@@ -896,7 +910,15 @@ impl ReplicaState {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ReplicaState {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + 1,
+            <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + 1,
+            <i32 as Wire>::MIN_LEN + <Uuid as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.replica_id, false, version);
@@ -1140,7 +1162,9 @@ impl Node {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Node {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[1, <i32 as Wire>::MIN_LEN + <Vec<Listener> as Wire>::MIN_LEN + 1],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 2 {
@@ -1270,7 +1294,13 @@ impl Listener {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Listener {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            1,
+            <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <u16 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 2 {
@@ -1435,7 +1465,14 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ErrorCode as Wire>::MIN_LEN + <Vec<TopicDataResponse> as Wire>::MIN_LEN + 1,
+            <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <Vec<TopicDataResponse> as Wire>::MIN_LEN
+                + <Vec<Node> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.error_code, false, version);

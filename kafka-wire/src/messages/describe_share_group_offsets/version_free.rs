@@ -42,7 +42,8 @@ impl DescribeShareGroupOffsetsRequestGroup {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeShareGroupOffsetsRequestGroup {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN
+        + <Option<Vec<DescribeShareGroupOffsetsRequestTopic>> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.group_id, true, version);
@@ -174,7 +175,8 @@ impl DescribeShareGroupOffsetsRequestTopic {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeShareGroupOffsetsRequestTopic {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_name, true, version);
@@ -258,7 +260,7 @@ impl DescribeShareGroupOffsetsRequestTopic {
         })
     }
 }
-/// `DescribeShareGroupOffsetsRequest` of any version (version-free): the fields of versions 0–1. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `DescribeShareGroupOffsetsRequest` of any version (version-free): the fields of versions 0–1. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The groups to describe offsets for.
@@ -283,7 +285,8 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <Vec<DescribeShareGroupOffsetsRequestGroup> as Wire>::MIN_LEN
+        + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.groups, true, version);
@@ -447,7 +450,9 @@ impl DescribeShareGroupOffsetsResponseGroup {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeShareGroupOffsetsResponseGroup {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN
+        + <Vec<DescribeShareGroupOffsetsResponseTopic> as Wire>::MIN_LEN
+        + <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.group_id, true, version);
@@ -638,7 +643,8 @@ impl DescribeShareGroupOffsetsResponseTopic {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeShareGroupOffsetsResponseTopic {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN + <Uuid as Wire>::MIN_LEN
+        + <Vec<DescribeShareGroupOffsetsResponsePartition> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_name, true, version);
@@ -847,7 +853,16 @@ impl DescribeShareGroupOffsetsResponsePartition {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeShareGroupOffsetsResponsePartition {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + 1,
+            <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false, version);
@@ -1066,7 +1081,8 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN
+        + <Vec<DescribeShareGroupOffsetsResponseGroup> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

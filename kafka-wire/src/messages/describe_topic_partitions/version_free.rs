@@ -30,7 +30,7 @@ impl TopicRequest {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicRequest {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, true, version);
@@ -126,7 +126,7 @@ impl Cursor {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Cursor {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_name, true, version);
@@ -194,7 +194,7 @@ impl Cursor {
         })
     }
 }
-/// `DescribeTopicPartitionsRequest` of any version (version-free): the fields of versions 0–0. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `DescribeTopicPartitionsRequest` of any version (version-free): the fields of versions 0–0. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The topics to fetch details for.
@@ -241,7 +241,8 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <Vec<TopicRequest> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <Option<Cursor> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topics, true, version);
@@ -420,7 +421,11 @@ impl DescribeTopicPartitionsResponseTopic {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeTopicPartitionsResponseTopic {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ErrorCode as Wire>::MIN_LEN
+        + <Option<ByteString> as Wire>::MIN_LEN + <Uuid as Wire>::MIN_LEN
+        + <bool as Wire>::MIN_LEN
+        + <Vec<DescribeTopicPartitionsResponsePartition> as Wire>::MIN_LEN
+        + <i32 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.error_code, false, version);
@@ -678,7 +683,12 @@ impl DescribeTopicPartitionsResponsePartition {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeTopicPartitionsResponsePartition {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ErrorCode as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN
+        + <Option<SmallVec<[i32; 4]>> as Wire>::MIN_LEN
+        + <Option<SmallVec<[i32; 4]>> as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.error_code, false, version);
@@ -904,7 +914,7 @@ impl CursorResponse {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for CursorResponse {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_name, true, version);
@@ -1019,7 +1029,9 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN
+        + <Vec<DescribeTopicPartitionsResponseTopic> as Wire>::MIN_LEN
+        + <Option<CursorResponse> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

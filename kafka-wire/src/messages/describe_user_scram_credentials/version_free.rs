@@ -30,7 +30,7 @@ impl UserName {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for UserName {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, true, version);
@@ -88,7 +88,7 @@ impl UserName {
         })
     }
 }
-/// `DescribeUserScramCredentialsRequest` of any version (version-free): the fields of versions 0–0. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `DescribeUserScramCredentialsRequest` of any version (version-free): the fields of versions 0–0. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The users to describe, or null/empty to describe all users.
@@ -118,7 +118,7 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <Option<Vec<UserName>> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.users, true, version);
@@ -258,7 +258,9 @@ impl DescribeUserScramCredentialsResult {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeUserScramCredentialsResult {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+        + <Option<ByteString> as Wire>::MIN_LEN + <Vec<CredentialInfo> as Wire>::MIN_LEN
+        + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.user, true, version);
@@ -409,7 +411,7 @@ impl CredentialInfo {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for CredentialInfo {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i8 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.mechanism, false, version);
@@ -545,7 +547,9 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+        + <Option<ByteString> as Wire>::MIN_LEN
+        + <Vec<DescribeUserScramCredentialsResult> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

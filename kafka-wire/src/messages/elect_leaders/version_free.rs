@@ -37,7 +37,12 @@ impl TopicPartitions {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicPartitions {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic, version >= 2, version);
@@ -155,7 +160,7 @@ impl TopicPartitions {
         })
     }
 }
-/// `ElectLeadersRequest` of any version (version-free): the fields of versions 0–2. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `ElectLeadersRequest` of any version (version-free): the fields of versions 0–2. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// Type of elections to conduct for the partition. A value of '0' elects the preferred replica. A value of '1' elects the first live replica if there are no in-sync replica.
@@ -205,7 +210,15 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Option<Vec<TopicPartitions>> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN,
+            <i8 as Wire>::MIN_LEN + <Option<Vec<TopicPartitions>> as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN,
+            <i8 as Wire>::MIN_LEN + <Option<Vec<TopicPartitions>> as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 1 {
@@ -479,7 +492,12 @@ impl ReplicaElectionResult {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ReplicaElectionResult {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <Vec<PartitionResult> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <Vec<PartitionResult> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic, version >= 2, version);
@@ -662,7 +680,14 @@ impl PartitionResult {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionResult {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_id, false, version);
@@ -847,7 +872,15 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <Vec<ReplicaElectionResult> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Vec<ReplicaElectionResult> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Vec<ReplicaElectionResult> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

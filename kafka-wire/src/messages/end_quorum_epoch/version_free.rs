@@ -37,7 +37,12 @@ impl TopicData {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicData {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <Vec<PartitionData> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <Vec<PartitionData> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_name, version >= 1, version);
@@ -219,7 +224,14 @@ impl PartitionData {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionData {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <SmallVec<[i32; 4]> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Vec<ReplicaInfo> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false, version);
@@ -434,7 +446,9 @@ impl ReplicaInfo {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ReplicaInfo {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[0, <i32 as Wire>::MIN_LEN + <Uuid as Wire>::MIN_LEN + 1],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 1 {
@@ -603,7 +617,13 @@ impl LeaderEndpoint {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for LeaderEndpoint {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            0,
+            <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <u16 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 1 {
@@ -739,7 +759,7 @@ impl LeaderEndpoint {
         })
     }
 }
-/// `EndQuorumEpochRequest` of any version (version-free): the fields of versions 0–1. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `EndQuorumEpochRequest` of any version (version-free): the fields of versions 0–1. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The cluster id.
@@ -786,7 +806,13 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Option<ByteString> as Wire>::MIN_LEN + <Vec<TopicData> as Wire>::MIN_LEN,
+            <Option<ByteString> as Wire>::MIN_LEN + <Vec<TopicData> as Wire>::MIN_LEN
+                + <Vec<LeaderEndpoint> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.cluster_id, version >= 1, version);
@@ -991,7 +1017,14 @@ impl TopicDataResponse {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicDataResponse {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<PartitionDataResponse> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <Vec<PartitionDataResponse> as Wire>::MIN_LEN
+                + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_name, version >= 1, version);
@@ -1164,7 +1197,14 @@ impl PartitionDataResponse {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionDataResponse {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false, version);
@@ -1354,7 +1394,13 @@ impl NodeEndpoint {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for NodeEndpoint {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            0,
+            <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <u16 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 1 {
@@ -1528,7 +1574,12 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ErrorCode as Wire>::MIN_LEN + <Vec<TopicDataResponse> as Wire>::MIN_LEN,
+            <ErrorCode as Wire>::MIN_LEN + <Vec<TopicDataResponse> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.error_code, false, version);

@@ -3,7 +3,7 @@
 
 //! The version-free request and response (and their nested structs).
 use crate::__gen::*;
-/// `EndTxnRequest` of any version (version-free): the fields of versions 0–5. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `EndTxnRequest` of any version (version-free): the fields of versions 0–5. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The ID of the transaction to end.
@@ -55,7 +55,14 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <i16 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <i16 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.transactional_id, version >= 3, version);
@@ -410,7 +417,14 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN + 1,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

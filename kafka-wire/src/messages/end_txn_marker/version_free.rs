@@ -25,7 +25,7 @@ impl EndTxnMarker {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for EndTxnMarker {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.coordinator_epoch, false, version);

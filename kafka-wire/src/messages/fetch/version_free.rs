@@ -43,7 +43,9 @@ impl ReplicaState {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ReplicaState {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[0, 1, <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + 1],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 15 {
@@ -209,7 +211,13 @@ impl FetchTopic {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for FetchTopic {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <Vec<FetchPartition> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <Vec<FetchPartition> as Wire>::MIN_LEN + 1,
+            <Uuid as Wire>::MIN_LEN + <Vec<FetchPartition> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version <= 12 {
@@ -553,7 +561,18 @@ impl FetchPartition {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for FetchPartition {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition, false, version);
@@ -1062,7 +1081,14 @@ impl ForgottenTopic {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ForgottenTopic {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            0,
+            <ByteString as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1,
+            <Uuid as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if (7..=12).contains(&version) {
@@ -1248,7 +1274,7 @@ impl ForgottenTopic {
         })
     }
 }
-/// `FetchRequest` of any version (version-free): the fields of versions 4–18. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `FetchRequest` of any version (version-free): the fields of versions 4–18. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The clusterId if known. This is used to validate metadata fetches prior to broker registration.
@@ -1373,7 +1399,31 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <Vec<FetchTopic> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <Vec<FetchTopic> as Wire>::MIN_LEN
+                + <Vec<ForgottenTopic> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <Vec<FetchTopic> as Wire>::MIN_LEN
+                + <Vec<ForgottenTopic> as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <Vec<FetchTopic> as Wire>::MIN_LEN
+                + <Vec<ForgottenTopic> as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + 1,
+            <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i8 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Vec<FetchTopic> as Wire>::MIN_LEN
+                + <Vec<ForgottenTopic> as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 12 && !(version >= 12) {
@@ -2600,7 +2650,13 @@ impl FetchableTopicResponse {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for FetchableTopicResponse {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <Vec<PartitionData> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <Vec<PartitionData> as Wire>::MIN_LEN + 1,
+            <Uuid as Wire>::MIN_LEN + <Vec<PartitionData> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version <= 12 {
@@ -2974,7 +3030,29 @@ impl PartitionData {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionData {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <Option<Vec<AbortedTransaction>> as Wire>::MIN_LEN
+                + <Option<Records> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN
+                + <Option<Vec<AbortedTransaction>> as Wire>::MIN_LEN
+                + <Option<Records> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN
+                + <Option<Vec<AbortedTransaction>> as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <Option<Records> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN
+                + <Option<Vec<AbortedTransaction>> as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <Option<Records> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false, version);
@@ -3628,7 +3706,9 @@ impl EpochEndOffset {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for EpochEndOffset {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[0, <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + 1],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 12 {
@@ -3787,7 +3867,9 @@ impl LeaderIdAndEpoch {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for LeaderIdAndEpoch {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[0, <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 12 {
@@ -3952,7 +4034,12 @@ impl SnapshotId {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for SnapshotId {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i64 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN,
+            <i64 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.end_offset, false, version);
@@ -4070,7 +4157,12 @@ impl AbortedTransaction {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AbortedTransaction {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN,
+            <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.producer_id, false, version);
@@ -4247,7 +4339,14 @@ impl NodeEndpoint {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for NodeEndpoint {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            0,
+            1,
+            <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 16 {
@@ -4464,7 +4563,17 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <Vec<FetchableTopicResponse> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN
+                + <Vec<FetchableTopicResponse> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <Vec<FetchableTopicResponse> as Wire>::MIN_LEN
+                + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

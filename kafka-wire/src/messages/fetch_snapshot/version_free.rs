@@ -37,7 +37,8 @@ impl TopicSnapshot {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicSnapshot {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN
+        + <Vec<PartitionSnapshot> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, true, version);
@@ -190,7 +191,8 @@ impl PartitionSnapshot {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionSnapshot {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <SnapshotId as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition, false, version);
@@ -412,7 +414,7 @@ impl SnapshotId {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for SnapshotId {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i64 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.end_offset, false, version);
@@ -477,7 +479,7 @@ impl SnapshotId {
         })
     }
 }
-/// `FetchSnapshotRequest` of any version (version-free): the fields of versions 0–1. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `FetchSnapshotRequest` of any version (version-free): the fields of versions 0–1. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The clusterId if known, this is used to validate metadata fetches prior to broker registration.
@@ -528,7 +530,8 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <Vec<TopicSnapshot> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.replica_id, false, version);
@@ -734,7 +737,8 @@ impl TopicSnapshotResponse {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicSnapshotResponse {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN
+        + <Vec<PartitionSnapshotResponse> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, true, version);
@@ -887,7 +891,9 @@ impl PartitionSnapshotResponse {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionSnapshotResponse {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+        + <SnapshotIdResponse as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+        + <i64 as Wire>::MIN_LEN + <Records as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.index, false, version);
@@ -1084,7 +1090,7 @@ impl SnapshotIdResponse {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for SnapshotIdResponse {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i64 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.end_offset, false, version);
@@ -1186,7 +1192,7 @@ impl LeaderIdAndEpoch {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for LeaderIdAndEpoch {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.leader_id, false, version);
@@ -1306,7 +1312,13 @@ impl NodeEndpoint {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for NodeEndpoint {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            1,
+            <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <u16 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 1 {
@@ -1477,7 +1489,8 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+        + <Vec<TopicSnapshotResponse> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

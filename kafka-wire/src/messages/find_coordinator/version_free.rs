@@ -3,7 +3,7 @@
 
 //! The version-free request and response (and their nested structs).
 use crate::__gen::*;
-/// `FindCoordinatorRequest` of any version (version-free): the fields of versions 0–6. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `FindCoordinatorRequest` of any version (version-free): the fields of versions 0–6. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The coordinator key.
@@ -45,7 +45,14 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN + 1,
+            <i8 as Wire>::MIN_LEN + <Vec<ByteString> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version <= 3 {
@@ -541,7 +548,16 @@ impl Coordinator {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Coordinator {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            0,
+            1,
+            <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 4 {
@@ -828,7 +844,19 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ErrorCode as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1,
+            <i32 as Wire>::MIN_LEN + <Vec<Coordinator> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 1 {

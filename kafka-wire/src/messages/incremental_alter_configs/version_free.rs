@@ -50,7 +50,14 @@ impl AlterConfigsResource {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AlterConfigsResource {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i8 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Vec<AlterableConfig> as Wire>::MIN_LEN,
+            <i8 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Vec<AlterableConfig> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.resource_type, false, version);
@@ -242,7 +249,14 @@ impl AlterableConfig {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AlterableConfig {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, version >= 1, version);
@@ -376,7 +390,7 @@ impl AlterableConfig {
         })
     }
 }
-/// `IncrementalAlterConfigsRequest` of any version (version-free): the fields of versions 0–1. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `IncrementalAlterConfigsRequest` of any version (version-free): the fields of versions 0–1. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The incremental updates for each resource.
@@ -411,7 +425,12 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Vec<AlterConfigsResource> as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN,
+            <Vec<AlterConfigsResource> as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.resources, version >= 1, version);
@@ -618,7 +637,14 @@ impl AlterConfigsResourceResponse {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AlterConfigsResourceResponse {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <i8 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN,
+            <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <i8 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.error_code, false, version);
@@ -819,7 +845,14 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN
+                + <Vec<AlterConfigsResourceResponse> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <Vec<AlterConfigsResourceResponse> as Wire>::MIN_LEN
+                + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

@@ -37,7 +37,12 @@ impl JoinGroupRequestProtocol {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for JoinGroupRequestProtocol {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, version >= 6, version);
@@ -164,7 +169,7 @@ impl JoinGroupRequestProtocol {
         })
     }
 }
-/// `JoinGroupRequest` of any version (version-free): the fields of versions 0–9. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `JoinGroupRequest` of any version (version-free): the fields of versions 0–9. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The group identifier.
@@ -260,7 +265,30 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Vec<JoinGroupRequestProtocol> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN
+                + <Vec<JoinGroupRequestProtocol> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Vec<JoinGroupRequestProtocol> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Vec<JoinGroupRequestProtocol> as Wire>::MIN_LEN + 1,
+            <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Vec<JoinGroupRequestProtocol> as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.group_id, version >= 6, version);
@@ -985,7 +1013,15 @@ impl JoinGroupResponseMember {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for JoinGroupResponseMember {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <Bytes as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <Bytes as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.member_id, version >= 6, version);
@@ -1278,7 +1314,32 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ErrorCode as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN
+                + <Vec<JoinGroupResponseMember> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Vec<JoinGroupResponseMember> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Vec<JoinGroupResponseMember> as Wire>::MIN_LEN + 1,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN
+                + <Vec<JoinGroupResponseMember> as Wire>::MIN_LEN + 1,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Vec<JoinGroupResponseMember> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 2 {

@@ -38,7 +38,7 @@ impl KRaftVersionRecord {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for KRaftVersionRecord {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i16 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.version, false, version);

@@ -40,7 +40,12 @@ impl Voter {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Voter {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + 1,
+            <i32 as Wire>::MIN_LEN + <Uuid as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.voter_id, false, version);
@@ -193,7 +198,8 @@ impl LeaderChangeMessage {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for LeaderChangeMessage {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i16 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <Vec<Voter> as Wire>::MIN_LEN + <Vec<Voter> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.version, false, version);

@@ -37,7 +37,13 @@ impl ListOffsetsTopic {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ListOffsetsTopic {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <Vec<ListOffsetsPartition> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <Vec<ListOffsetsPartition> as Wire>::MIN_LEN
+                + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, version >= 6, version);
@@ -225,7 +231,13 @@ impl ListOffsetsPartition {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ListOffsetsPartition {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false, version);
@@ -406,7 +418,7 @@ impl ListOffsetsPartition {
         })
     }
 }
-/// `ListOffsetsRequest` of any version (version-free): the fields of versions 1–11. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `ListOffsetsRequest` of any version (version-free): the fields of versions 1–11. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The broker ID of the requester, or -1 if this request is being made by a normal consumer.
@@ -458,7 +470,17 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <Vec<ListOffsetsTopic> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <Vec<ListOffsetsTopic> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <Vec<ListOffsetsTopic> as Wire>::MIN_LEN + 1,
+            <i32 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <Vec<ListOffsetsTopic> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.replica_id, false, version);
@@ -1013,7 +1035,14 @@ impl ListOffsetsTopicResponse {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ListOffsetsTopicResponse {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<ListOffsetsPartitionResponse> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<ListOffsetsPartitionResponse> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, version >= 6, version);
@@ -1236,7 +1265,18 @@ impl ListOffsetsPartitionResponse {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ListOffsetsPartitionResponse {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false, version);
@@ -1507,7 +1547,13 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Vec<ListOffsetsTopicResponse> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <Vec<ListOffsetsTopicResponse> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <Vec<ListOffsetsTopicResponse> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 2 {
@@ -1943,7 +1989,28 @@ impl Response {
         })
     }
 }
-impl Request {}
+impl Request {
+    /// The versions with this behaviour: The special timestamp -3 (the offset of the record with the largest timestamp) is understood; before, UNSUPPORTED_VERSION (KIP-734; ListOffsetsRequest.json).
+    pub const MAX_TIMESTAMP_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        7,
+        11,
+    );
+    /// The versions with this behaviour: The special timestamp -4 (the local log start offset) is understood; before, UNSUPPORTED_VERSION (KIP-405; ListOffsetsRequest.json).
+    pub const EARLIEST_LOCAL_TIMESTAMP_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        8,
+        11,
+    );
+    /// The versions with this behaviour: The special timestamp -5 (the last tiered offset) is understood; before, UNSUPPORTED_VERSION (KIP-1005; ListOffsetsRequest.json).
+    pub const LATEST_TIERED_TIMESTAMP_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        9,
+        11,
+    );
+    /// The versions with this behaviour: The special timestamp -6 (the earliest offset pending upload to tiered storage) is understood; before, UNSUPPORTED_VERSION (KIP-1023; ListOffsetsRequest.json).
+    pub const EARLIEST_PENDING_UPLOAD_TIMESTAMP_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        11,
+        11,
+    );
+}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "ListOffsetsRequest";
     fn versions() -> crate::VersionRange {

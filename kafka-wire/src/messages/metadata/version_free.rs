@@ -42,7 +42,13 @@ impl MetadataRequestTopic {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for MetadataRequestTopic {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + 1,
+            <Uuid as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 10 {
@@ -259,7 +265,7 @@ impl MetadataRequestTopic {
         })
     }
 }
-/// `MetadataRequest` of any version (version-free): the fields of versions 0–13. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `MetadataRequest` of any version (version-free): the fields of versions 0–13. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The topics to fetch metadata for.
@@ -319,7 +325,22 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Vec<MetadataRequestTopic> as Wire>::MIN_LEN,
+            <Option<Vec<MetadataRequestTopic>> as Wire>::MIN_LEN,
+            <Option<Vec<MetadataRequestTopic>> as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN,
+            <Option<Vec<MetadataRequestTopic>> as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN,
+            <Option<Vec<MetadataRequestTopic>> as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN + 1,
+            <Option<Vec<MetadataRequestTopic>> as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n
@@ -1332,7 +1353,16 @@ impl MetadataResponseBroker {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for MetadataResponseBroker {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.node_id, false, version);
@@ -1604,7 +1634,31 @@ impl MetadataResponseTopic {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for MetadataResponseTopic {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ErrorCode as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Vec<MetadataResponsePartition> as Wire>::MIN_LEN,
+            <ErrorCode as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN
+                + <Vec<MetadataResponsePartition> as Wire>::MIN_LEN,
+            <ErrorCode as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN
+                + <Vec<MetadataResponsePartition> as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN,
+            <ErrorCode as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN
+                + <Vec<MetadataResponsePartition> as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + 1,
+            <ErrorCode as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Uuid as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
+                + <Vec<MetadataResponsePartition> as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + 1,
+            <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <Uuid as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
+                + <Vec<MetadataResponsePartition> as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.error_code, false, version);
@@ -2267,7 +2321,27 @@ impl MetadataResponsePartition {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for MetadataResponsePartition {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ErrorCode as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN
+                + <SmallVec<[i32; 4]> as Wire>::MIN_LEN,
+            <ErrorCode as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN
+                + <SmallVec<[i32; 4]> as Wire>::MIN_LEN
+                + <SmallVec<[i32; 4]> as Wire>::MIN_LEN,
+            <ErrorCode as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <SmallVec<[i32; 4]> as Wire>::MIN_LEN
+                + <SmallVec<[i32; 4]> as Wire>::MIN_LEN
+                + <SmallVec<[i32; 4]> as Wire>::MIN_LEN,
+            <ErrorCode as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <SmallVec<[i32; 4]> as Wire>::MIN_LEN
+                + <SmallVec<[i32; 4]> as Wire>::MIN_LEN
+                + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.error_code, false, version);
@@ -2649,7 +2723,34 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Vec<MetadataResponseBroker> as Wire>::MIN_LEN
+                + <Vec<MetadataResponseTopic> as Wire>::MIN_LEN,
+            <Vec<MetadataResponseBroker> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Vec<MetadataResponseTopic> as Wire>::MIN_LEN,
+            <Vec<MetadataResponseBroker> as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Vec<MetadataResponseTopic> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <Vec<MetadataResponseBroker> as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Vec<MetadataResponseTopic> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <Vec<MetadataResponseBroker> as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Vec<MetadataResponseTopic> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <Vec<MetadataResponseBroker> as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Vec<MetadataResponseTopic> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + 1,
+            <i32 as Wire>::MIN_LEN + <Vec<MetadataResponseBroker> as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Vec<MetadataResponseTopic> as Wire>::MIN_LEN + 1,
+            <i32 as Wire>::MIN_LEN + <Vec<MetadataResponseBroker> as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Vec<MetadataResponseTopic> as Wire>::MIN_LEN
+                + <ErrorCode as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 3 {

@@ -44,7 +44,16 @@ impl OffsetCommitRequestTopic {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetCommitRequestTopic {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<OffsetCommitRequestPartition> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<OffsetCommitRequestPartition> as Wire>::MIN_LEN + 1,
+            <Uuid as Wire>::MIN_LEN
+                + <Vec<OffsetCommitRequestPartition> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version <= 9 {
@@ -327,7 +336,16 @@ impl OffsetCommitRequestPartition {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetCommitRequestPartition {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false, version);
@@ -536,7 +554,7 @@ impl OffsetCommitRequestPartition {
         })
     }
 }
-/// `OffsetCommitRequest` of any version (version-free): the fields of versions 2–10. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `OffsetCommitRequest` of any version (version-free): the fields of versions 2–10. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The unique group identifier.
@@ -610,7 +628,22 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <Vec<OffsetCommitRequestTopic> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN
+                + <Vec<OffsetCommitRequestTopic> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <Vec<OffsetCommitRequestTopic> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <Vec<OffsetCommitRequestTopic> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.group_id, version >= 8, version);
@@ -1216,7 +1249,16 @@ impl OffsetCommitResponseTopic {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetCommitResponseTopic {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<OffsetCommitResponsePartition> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<OffsetCommitResponsePartition> as Wire>::MIN_LEN + 1,
+            <Uuid as Wire>::MIN_LEN
+                + <Vec<OffsetCommitResponsePartition> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version <= 9 {
@@ -1439,7 +1481,12 @@ impl OffsetCommitResponsePartition {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetCommitResponsePartition {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false, version);
@@ -1602,7 +1649,14 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Vec<OffsetCommitResponseTopic> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <Vec<OffsetCommitResponseTopic> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <Vec<OffsetCommitResponseTopic> as Wire>::MIN_LEN
+                + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 3 {

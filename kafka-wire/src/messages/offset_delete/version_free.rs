@@ -33,7 +33,8 @@ impl OffsetDeleteRequestTopic {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetDeleteRequestTopic {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN
+        + <Vec<OffsetDeleteRequestPartition> as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, false, version);
@@ -132,7 +133,7 @@ impl OffsetDeleteRequestPartition {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetDeleteRequestPartition {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false, version);
@@ -191,7 +192,7 @@ impl OffsetDeleteRequestPartition {
         })
     }
 }
-/// `OffsetDeleteRequest` of any version (version-free): the fields of versions 0–0. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `OffsetDeleteRequest` of any version (version-free): the fields of versions 0–0. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The unique group identifier.
@@ -219,7 +220,8 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN
+        + <Vec<OffsetDeleteRequestTopic> as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.group_id, false, version);
@@ -322,7 +324,8 @@ impl OffsetDeleteResponseTopic {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetDeleteResponseTopic {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN
+        + <Vec<OffsetDeleteResponsePartition> as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, false, version);
@@ -430,7 +433,7 @@ impl OffsetDeleteResponsePartition {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetDeleteResponsePartition {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false, version);
@@ -541,7 +544,8 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ErrorCode as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <Vec<OffsetDeleteResponseTopic> as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.error_code, false, version);

@@ -40,7 +40,13 @@ impl OffsetFetchRequestTopic {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetFetchRequestTopic {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1,
+            1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version <= 7 {
@@ -264,7 +270,17 @@ impl OffsetFetchRequestGroup {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetFetchRequestGroup {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            0,
+            1,
+            <ByteString as Wire>::MIN_LEN
+                + <Option<Vec<OffsetFetchRequestTopics>> as Wire>::MIN_LEN + 1,
+            <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN
+                + <Option<Vec<OffsetFetchRequestTopics>> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 8 {
@@ -566,7 +582,14 @@ impl OffsetFetchRequestTopics {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetFetchRequestTopics {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            0,
+            1,
+            <ByteString as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1,
+            <Uuid as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if (8..=9).contains(&version) {
@@ -734,7 +757,7 @@ impl OffsetFetchRequestTopics {
         })
     }
 }
-/// `OffsetFetchRequest` of any version (version-free): the fields of versions 1–10. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `OffsetFetchRequest` of any version (version-free): the fields of versions 1–10. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The group to fetch offsets for.
@@ -788,7 +811,20 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<OffsetFetchRequestTopic> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN
+                + <Option<Vec<OffsetFetchRequestTopic>> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN
+                + <Option<Vec<OffsetFetchRequestTopic>> as Wire>::MIN_LEN + 1,
+            <ByteString as Wire>::MIN_LEN
+                + <Option<Vec<OffsetFetchRequestTopic>> as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN + 1,
+            <Vec<OffsetFetchRequestGroup> as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version <= 7 {
@@ -1538,7 +1574,15 @@ impl OffsetFetchResponseTopic {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetFetchResponseTopic {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<OffsetFetchResponsePartition> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<OffsetFetchResponsePartition> as Wire>::MIN_LEN + 1,
+            1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version <= 7 {
@@ -1805,7 +1849,18 @@ impl OffsetFetchResponsePartition {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetFetchResponsePartition {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + 1,
+            1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version <= 7 {
@@ -2145,7 +2200,15 @@ impl OffsetFetchResponseGroup {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetFetchResponseGroup {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            0,
+            1,
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<OffsetFetchResponseTopics> as Wire>::MIN_LEN
+                + <ErrorCode as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 8 {
@@ -2378,7 +2441,16 @@ impl OffsetFetchResponseTopics {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetFetchResponseTopics {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            0,
+            1,
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<OffsetFetchResponsePartitions> as Wire>::MIN_LEN + 1,
+            <Uuid as Wire>::MIN_LEN
+                + <Vec<OffsetFetchResponsePartitions> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if (8..=9).contains(&version) {
@@ -2619,7 +2691,15 @@ impl OffsetFetchResponsePartitions {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetFetchResponsePartitions {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            0,
+            1,
+            <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 8 {
@@ -2892,7 +2972,18 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Vec<OffsetFetchResponseTopic> as Wire>::MIN_LEN,
+            <Vec<OffsetFetchResponseTopic> as Wire>::MIN_LEN
+                + <ErrorCode as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <Vec<OffsetFetchResponseTopic> as Wire>::MIN_LEN
+                + <ErrorCode as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <Vec<OffsetFetchResponseTopic> as Wire>::MIN_LEN
+                + <ErrorCode as Wire>::MIN_LEN + 1,
+            <i32 as Wire>::MIN_LEN + <Vec<OffsetFetchResponseGroup> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 3 {

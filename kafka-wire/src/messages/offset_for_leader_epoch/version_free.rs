@@ -37,7 +37,14 @@ impl OffsetForLeaderTopic {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetForLeaderTopic {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<OffsetForLeaderPartition> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<OffsetForLeaderPartition> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic, version >= 4, version);
@@ -215,7 +222,12 @@ impl OffsetForLeaderPartition {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetForLeaderPartition {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition, false, version);
@@ -358,7 +370,7 @@ impl OffsetForLeaderPartition {
         })
     }
 }
-/// `OffsetForLeaderEpochRequest` of any version (version-free): the fields of versions 2–4. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `OffsetForLeaderEpochRequest` of any version (version-free): the fields of versions 2–4. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The broker ID of the follower, of -1 if this request is from a consumer.
@@ -390,7 +402,13 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Vec<OffsetForLeaderTopic> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <Vec<OffsetForLeaderTopic> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <Vec<OffsetForLeaderTopic> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 3 {
@@ -608,7 +626,12 @@ impl OffsetForLeaderTopicResult {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetForLeaderTopicResult {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <Vec<EpochEndOffset> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <Vec<EpochEndOffset> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic, version >= 4, version);
@@ -787,7 +810,14 @@ impl EpochEndOffset {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for EpochEndOffset {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ErrorCode as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN,
+            <ErrorCode as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.error_code, false, version);
@@ -972,7 +1002,13 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <Vec<OffsetForLeaderTopicResult> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <Vec<OffsetForLeaderTopicResult> as Wire>::MIN_LEN
+                + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

@@ -47,7 +47,14 @@ impl TopicProduceData {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicProduceData {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <Vec<PartitionProduceData> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <Vec<PartitionProduceData> as Wire>::MIN_LEN
+                + 1,
+            <Uuid as Wire>::MIN_LEN + <Vec<PartitionProduceData> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version <= 12 {
@@ -260,7 +267,12 @@ impl PartitionProduceData {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionProduceData {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <Option<Records> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <Option<Records> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.index, false, version);
@@ -387,7 +399,7 @@ impl PartitionProduceData {
         })
     }
 }
-/// `ProduceRequest` of any version (version-free): the fields of versions 3–13. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `ProduceRequest` of any version (version-free): the fields of versions 3–13. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The transactional ID, or null if the producer is not transactional.
@@ -441,7 +453,14 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Option<ByteString> as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <Vec<TopicProduceData> as Wire>::MIN_LEN,
+            <Option<ByteString> as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <Vec<TopicProduceData> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.transactional_id, version >= 9, version);
@@ -997,7 +1016,16 @@ impl TopicProduceResponse {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicProduceResponse {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<PartitionProduceResponse> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<PartitionProduceResponse> as Wire>::MIN_LEN + 1,
+            <Uuid as Wire>::MIN_LEN + <Vec<PartitionProduceResponse> as Wire>::MIN_LEN
+                + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version <= 12 {
@@ -1377,7 +1405,25 @@ impl PartitionProduceResponse {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionProduceResponse {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN
+                + <Vec<BatchIndexAndErrorMessage> as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN
+                + <Vec<BatchIndexAndErrorMessage> as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.index, false, version);
@@ -1879,7 +1925,13 @@ impl BatchIndexAndErrorMessage {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for BatchIndexAndErrorMessage {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            0,
+            <i32 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 8 {
@@ -2085,7 +2137,9 @@ impl LeaderIdAndEpoch {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for LeaderIdAndEpoch {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[0, 1, <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 10 {
@@ -2269,7 +2323,14 @@ impl NodeEndpoint {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for NodeEndpoint {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            0,
+            1,
+            <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 10 {
@@ -2472,7 +2533,12 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Vec<TopicProduceResponse> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN,
+            <Vec<TopicProduceResponse> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.responses, version >= 9, version);
@@ -3056,7 +3122,18 @@ impl Response {
         })
     }
 }
-impl Request {}
+impl Request {
+    /// The versions with this behaviour: The client knows the error TRANSACTION_ABORTABLE; an older client is answered an older error code in its place (KIP-890; ProduceRequest.json).
+    pub const TRANSACTION_ABORTABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        11,
+        13,
+    );
+    /// The versions with this behaviour: A transactional batch adds its partition to the transaction itself (transaction version 2); before, the partition must have been added with AddPartitionsToTxn (KIP-890 part 2; ProduceRequest.json).
+    pub const ADDS_PARTITION_TO_TXN_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        12,
+        13,
+    );
+}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "ProduceRequest";
     fn versions() -> crate::VersionRange {

@@ -31,7 +31,9 @@ impl ResponseHeader {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ResponseHeader {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[<i32 as Wire>::MIN_LEN, <i32 as Wire>::MIN_LEN + 1],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.correlation_id, false, version);

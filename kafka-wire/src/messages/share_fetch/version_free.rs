@@ -37,7 +37,8 @@ impl FetchTopic {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for FetchTopic {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <Uuid as Wire>::MIN_LEN
+        + <Vec<FetchPartition> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_id, false, version);
@@ -143,7 +144,8 @@ impl FetchPartition {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for FetchPartition {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN
+        + <Vec<AcknowledgementBatch> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false, version);
@@ -272,7 +274,8 @@ impl AcknowledgementBatch {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AcknowledgementBatch {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+        + <SmallVec<[i8; 16]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.first_offset, false, version);
@@ -402,7 +405,8 @@ impl ForgottenTopic {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ForgottenTopic {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <Uuid as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_id, false, version);
@@ -475,7 +479,7 @@ impl ForgottenTopic {
         })
     }
 }
-/// `ShareFetchRequest` of any version (version-free): the fields of versions 1–2. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `ShareFetchRequest` of any version (version-free): the fields of versions 1–2. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The group identifier.
@@ -599,7 +603,22 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Option<ByteString> as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Vec<FetchTopic> as Wire>::MIN_LEN
+                + <Vec<ForgottenTopic> as Wire>::MIN_LEN + 1,
+            <Option<ByteString> as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN + <Vec<FetchTopic> as Wire>::MIN_LEN
+                + <Vec<ForgottenTopic> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.group_id, true, version);
@@ -946,7 +965,8 @@ impl ShareFetchableTopicResponse {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ShareFetchableTopicResponse {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <Uuid as Wire>::MIN_LEN
+        + <Vec<PartitionData> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_id, false, version);
@@ -1132,7 +1152,10 @@ impl PartitionData {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionData {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+        + <Option<ByteString> as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+        + <Option<ByteString> as Wire>::MIN_LEN + <LeaderIdAndEpoch as Wire>::MIN_LEN
+        + <Records as Wire>::MIN_LEN + <Vec<AcquiredRecords> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false, version);
@@ -1334,7 +1357,7 @@ impl LeaderIdAndEpoch {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for LeaderIdAndEpoch {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.leader_id, false, version);
@@ -1460,7 +1483,8 @@ impl AcquiredRecords {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AcquiredRecords {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+        + <i16 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.first_offset, false, version);
@@ -1606,7 +1630,8 @@ impl NodeEndpoint {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for NodeEndpoint {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+        + <i32 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.node_id, false, version);
@@ -1767,7 +1792,10 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+        + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <Vec<ShareFetchableTopicResponse> as Wire>::MIN_LEN
+        + <Vec<NodeEndpoint> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

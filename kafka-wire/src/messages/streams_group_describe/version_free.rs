@@ -3,7 +3,7 @@
 
 //! The version-free request and response (and their nested structs).
 use crate::__gen::*;
-/// `StreamsGroupDescribeRequest` of any version (version-free): the fields of versions 0–1. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `StreamsGroupDescribeRequest` of any version (version-free): the fields of versions 0–1. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The ids of the groups to describe
@@ -48,7 +48,13 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <Vec<ByteString> as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + 1,
+            <Vec<ByteString> as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.group_ids, true, version);
@@ -348,7 +354,21 @@ impl DescribedGroup {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribedGroup {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Option<Topology> as Wire>::MIN_LEN + <Vec<Member> as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + 1,
+            <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Option<Topology> as Wire>::MIN_LEN + <Vec<Member> as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <Option<TopologyDescription> as Wire>::MIN_LEN
+                + <i8 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.error_code, false, version);
@@ -714,7 +734,8 @@ impl Topology {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Topology {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN
+        + <Option<Vec<Subtopology>> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.epoch, false, version);
@@ -862,7 +883,9 @@ impl Subtopology {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Subtopology {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN
+        + <Vec<ByteString> as Wire>::MIN_LEN + <Vec<ByteString> as Wire>::MIN_LEN
+        + <Vec<TopicInfo> as Wire>::MIN_LEN + <Vec<TopicInfo> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.subtopology_id, true, version);
@@ -1041,7 +1064,8 @@ impl TopicInfo {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicInfo {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <i16 as Wire>::MIN_LEN + <Vec<KeyValue> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, true, version);
@@ -1168,7 +1192,8 @@ impl KeyValue {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for KeyValue {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+        + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.key, true, version);
@@ -1391,7 +1416,14 @@ impl Member {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Member {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <Option<ByteString> as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+        + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+        + <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+        + <Option<Endpoint> as Wire>::MIN_LEN + <Vec<KeyValue> as Wire>::MIN_LEN
+        + <Vec<TaskOffset> as Wire>::MIN_LEN + <Vec<TaskOffset> as Wire>::MIN_LEN
+        + <Assignment as Wire>::MIN_LEN + <Assignment as Wire>::MIN_LEN
+        + <bool as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.member_id, true, version);
@@ -1619,7 +1651,7 @@ impl Endpoint {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Endpoint {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN + <u16 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.host, true, version);
@@ -1726,7 +1758,8 @@ impl TaskOffset {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TaskOffset {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <i64 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.subtopology_id, true, version);
@@ -1855,7 +1888,8 @@ impl Assignment {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Assignment {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <Vec<TaskIds> as Wire>::MIN_LEN
+        + <Vec<TaskIds> as Wire>::MIN_LEN + <Vec<TaskIds> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.active_tasks, true, version);
@@ -1985,7 +2019,8 @@ impl TaskIds {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TaskIds {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.subtopology_id, true, version);
@@ -2095,7 +2130,13 @@ impl TopologyDescription {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopologyDescription {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            1,
+            <Vec<TopologyDescriptionSubtopology> as Wire>::MIN_LEN
+                + <Vec<TopologyDescriptionGlobalStore> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 1 {
@@ -2253,7 +2294,13 @@ impl TopologyDescriptionSubtopology {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopologyDescriptionSubtopology {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            1,
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<TopologyDescriptionNode> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 1 {
@@ -2442,7 +2489,16 @@ impl TopologyDescriptionNode {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopologyDescriptionNode {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            1,
+            <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+                + <Vec<ByteString> as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN
+                + <Vec<ByteString> as Wire>::MIN_LEN + <Vec<ByteString> as Wire>::MIN_LEN
+                + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 1 {
@@ -2725,7 +2781,13 @@ impl TopologyDescriptionGlobalStore {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopologyDescriptionGlobalStore {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            1,
+            <TopologyDescriptionNode as Wire>::MIN_LEN
+                + <TopologyDescriptionNode as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 1 {
@@ -2879,7 +2941,8 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN
+        + <Vec<DescribedGroup> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

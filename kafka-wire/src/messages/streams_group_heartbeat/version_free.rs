@@ -40,7 +40,8 @@ impl Topology {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Topology {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN + <Vec<Subtopology> as Wire>::MIN_LEN
+        + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.epoch, false, version);
@@ -202,7 +203,11 @@ impl Subtopology {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Subtopology {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN
+        + <Vec<ByteString> as Wire>::MIN_LEN + <Vec<ByteString> as Wire>::MIN_LEN
+        + <Vec<TopicInfo> as Wire>::MIN_LEN + <Vec<ByteString> as Wire>::MIN_LEN
+        + <Vec<TopicInfo> as Wire>::MIN_LEN + <Vec<CopartitionGroup> as Wire>::MIN_LEN
+        + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.subtopology_id, true, version);
@@ -411,7 +416,8 @@ impl TopicInfo {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicInfo {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <i16 as Wire>::MIN_LEN + <Vec<KeyValue> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, true, version);
@@ -538,7 +544,8 @@ impl KeyValue {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for KeyValue {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+        + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.key, true, version);
@@ -653,7 +660,9 @@ impl CopartitionGroup {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for CopartitionGroup {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <SmallVec<[i16; 8]> as Wire>::MIN_LEN
+        + <SmallVec<[i16; 8]> as Wire>::MIN_LEN + <SmallVec<[i16; 8]> as Wire>::MIN_LEN
+        + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.source_topics, true, version);
@@ -783,7 +792,8 @@ impl TaskIds {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TaskIds {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.subtopology_id, true, version);
@@ -887,7 +897,7 @@ impl Endpoint {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Endpoint {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN + <u16 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.host, true, version);
@@ -994,7 +1004,8 @@ impl TaskOffset {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TaskOffset {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <i64 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.subtopology_id, true, version);
@@ -1073,7 +1084,7 @@ impl TaskOffset {
         })
     }
 }
-/// `StreamsGroupHeartbeatRequest` of any version (version-free): the fields of versions 0–1. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `StreamsGroupHeartbeatRequest` of any version (version-free): the fields of versions 0–1. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The group identifier.
@@ -1295,7 +1306,16 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+        + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <Option<ByteString> as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+        + <i32 as Wire>::MIN_LEN + <Option<Topology> as Wire>::MIN_LEN
+        + <Option<Vec<TaskIds>> as Wire>::MIN_LEN
+        + <Option<Vec<TaskIds>> as Wire>::MIN_LEN
+        + <Option<Vec<TaskIds>> as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+        + <Option<Endpoint> as Wire>::MIN_LEN + <Option<Vec<KeyValue>> as Wire>::MIN_LEN
+        + <Option<Vec<TaskOffset>> as Wire>::MIN_LEN
+        + <Option<Vec<TaskOffset>> as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.group_id, true, version);
@@ -1803,7 +1823,7 @@ impl Status {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Status {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i8 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.status_code, false, version);
@@ -1903,7 +1923,8 @@ impl TaskIdsResponse {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TaskIdsResponse {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.subtopology_id, true, version);
@@ -2023,7 +2044,9 @@ impl EndpointToPartitions {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for EndpointToPartitions {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <EndpointResponse as Wire>::MIN_LEN
+        + <Vec<TopicPartition> as Wire>::MIN_LEN + <Vec<TopicPartition> as Wire>::MIN_LEN
+        + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.user_endpoint, false, version);
@@ -2157,7 +2180,7 @@ impl EndpointResponse {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for EndpointResponse {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN + <u16 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.host, true, version);
@@ -2254,7 +2277,8 @@ impl TopicPartition {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicPartition {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic, true, version);
@@ -2526,7 +2550,30 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Option<Vec<Status>> as Wire>::MIN_LEN
+                + <Option<Vec<TaskIdsResponse>> as Wire>::MIN_LEN
+                + <Option<Vec<TaskIdsResponse>> as Wire>::MIN_LEN
+                + <Option<Vec<TaskIdsResponse>> as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN
+                + <Option<Vec<EndpointToPartitions>> as Wire>::MIN_LEN + 1,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <Option<Vec<Status>> as Wire>::MIN_LEN
+                + <Option<Vec<TaskIdsResponse>> as Wire>::MIN_LEN
+                + <Option<Vec<TaskIdsResponse>> as Wire>::MIN_LEN
+                + <Option<Vec<TaskIdsResponse>> as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Option<Vec<EndpointToPartitions>> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

@@ -43,7 +43,8 @@ impl TopologyDescription {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopologyDescription {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <Vec<TopologyDescriptionSubtopology> as Wire>::MIN_LEN
+        + <Vec<TopologyDescriptionGlobalStore> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.subtopologies, true, version);
@@ -165,7 +166,8 @@ impl TopologyDescriptionSubtopology {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopologyDescriptionSubtopology {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN
+        + <Vec<TopologyDescriptionNode> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.subtopology_id, true, version);
@@ -318,7 +320,9 @@ impl TopologyDescriptionNode {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopologyDescriptionNode {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+        + <Vec<ByteString> as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+        + <Vec<ByteString> as Wire>::MIN_LEN + <Vec<ByteString> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, true, version);
@@ -487,7 +491,8 @@ impl TopologyDescriptionGlobalStore {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopologyDescriptionGlobalStore {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <TopologyDescriptionNode as Wire>::MIN_LEN
+        + <TopologyDescriptionNode as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.source, false, version);
@@ -570,7 +575,7 @@ impl TopologyDescriptionGlobalStore {
         })
     }
 }
-/// `StreamsGroupTopologyDescriptionUpdateRequest` of any version (version-free): the fields of versions 0–0. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `StreamsGroupTopologyDescriptionUpdateRequest` of any version (version-free): the fields of versions 0–0. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The streams group identifier.
@@ -622,7 +627,8 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+        + <i32 as Wire>::MIN_LEN + <TopologyDescription as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.group_id, true, version);
@@ -789,7 +795,8 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+        + <Option<ByteString> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

@@ -37,7 +37,12 @@ impl SyncGroupRequestAssignment {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for SyncGroupRequestAssignment {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.member_id, version >= 4, version);
@@ -165,7 +170,7 @@ impl SyncGroupRequestAssignment {
         })
     }
 }
-/// `SyncGroupRequest` of any version (version-free): the fields of versions 0–5. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `SyncGroupRequest` of any version (version-free): the fields of versions 0–5. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The unique group identifier.
@@ -259,7 +264,24 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN
+                + <Vec<SyncGroupRequestAssignment> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <Vec<SyncGroupRequestAssignment> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <Vec<SyncGroupRequestAssignment> as Wire>::MIN_LEN + 1,
+            <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN
+                + <Vec<SyncGroupRequestAssignment> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.group_id, version >= 4, version);
@@ -788,7 +810,18 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ErrorCode as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Bytes as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Bytes as Wire>::MIN_LEN + 1,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 1 {

@@ -44,7 +44,16 @@ impl TxnOffsetCommitRequestTopic {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TxnOffsetCommitRequestTopic {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<TxnOffsetCommitRequestPartition> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<TxnOffsetCommitRequestPartition> as Wire>::MIN_LEN + 1,
+            <Uuid as Wire>::MIN_LEN
+                + <Vec<TxnOffsetCommitRequestPartition> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version <= 5 {
@@ -328,7 +337,16 @@ impl TxnOffsetCommitRequestPartition {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TxnOffsetCommitRequestPartition {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false, version);
@@ -540,7 +558,7 @@ impl TxnOffsetCommitRequestPartition {
         })
     }
 }
-/// `TxnOffsetCommitRequest` of any version (version-free): the fields of versions 0–6. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `TxnOffsetCommitRequest` of any version (version-free): the fields of versions 0–6. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The ID of the transaction.
@@ -631,7 +649,18 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+                + <Vec<TxnOffsetCommitRequestTopic> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+                + <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN
+                + <Vec<TxnOffsetCommitRequestTopic> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.transactional_id, version >= 3, version);
@@ -1270,7 +1299,16 @@ impl TxnOffsetCommitResponseTopic {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TxnOffsetCommitResponseTopic {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<TxnOffsetCommitResponsePartition> as Wire>::MIN_LEN,
+            <ByteString as Wire>::MIN_LEN
+                + <Vec<TxnOffsetCommitResponsePartition> as Wire>::MIN_LEN + 1,
+            <Uuid as Wire>::MIN_LEN
+                + <Vec<TxnOffsetCommitResponsePartition> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version <= 5 {
@@ -1494,7 +1532,12 @@ impl TxnOffsetCommitResponsePartition {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TxnOffsetCommitResponsePartition {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false, version);
@@ -1659,7 +1702,14 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN
+                + <Vec<TxnOffsetCommitResponseTopic> as Wire>::MIN_LEN,
+            <i32 as Wire>::MIN_LEN + <Vec<TxnOffsetCommitResponseTopic> as Wire>::MIN_LEN
+                + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);
@@ -1972,7 +2022,18 @@ impl Response {
         })
     }
 }
-impl Request {}
+impl Request {
+    /// The versions with this behaviour: The client knows the error TRANSACTION_ABORTABLE; an older client is answered an older error code in its place (KIP-890; TxnOffsetCommitRequest.json).
+    pub const TRANSACTION_ABORTABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        6,
+    );
+    /// The versions with this behaviour: The commit adds the group's offsets partition to the transaction itself, as AddOffsetsToTxn would (transaction version 2, KIP-890 part 2; TxnOffsetCommitRequest.json).
+    pub const ADDS_OFFSETS_PARTITION_TO_TXN_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        6,
+    );
+}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "TxnOffsetCommitRequest";
     fn versions() -> crate::VersionRange {

@@ -60,7 +60,14 @@ impl FeatureUpdateKey {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for FeatureUpdateKey {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <ByteString as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN + 1,
+            <ByteString as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+                + <i8 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.feature, true, version);
@@ -234,7 +241,7 @@ impl FeatureUpdateKey {
         })
     }
 }
-/// `UpdateFeaturesRequest` of any version (version-free): the fields of versions 0–2. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `UpdateFeaturesRequest` of any version (version-free): the fields of versions 0–2. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// How long to wait in milliseconds before timing out the request.
@@ -279,7 +286,13 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <Vec<FeatureUpdateKey> as Wire>::MIN_LEN + 1,
+            <i32 as Wire>::MIN_LEN + <Vec<FeatureUpdateKey> as Wire>::MIN_LEN
+                + <bool as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.timeout_ms, false, version);
@@ -523,7 +536,8 @@ impl UpdatableFeatureResult {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for UpdatableFeatureResult {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+        + <Option<ByteString> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.feature, true, version);
@@ -679,7 +693,15 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN
+                + <Vec<UpdatableFeatureResult> as Wire>::MIN_LEN + 1,
+            <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+                + <Option<ByteString> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

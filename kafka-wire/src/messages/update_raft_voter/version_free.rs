@@ -44,7 +44,8 @@ impl Listener {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Listener {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+        + <u16 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, true, version);
@@ -154,7 +155,7 @@ impl KRaftVersionFeature {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for KRaftVersionFeature {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i16 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.min_supported_version, false, version);
@@ -233,7 +234,7 @@ impl KRaftVersionFeature {
         })
     }
 }
-/// `UpdateRaftVoterRequest` of any version (version-free): the fields of versions 0–0. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `UpdateRaftVoterRequest` of any version (version-free): the fields of versions 0–0. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The cluster id.
@@ -307,7 +308,9 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <i32 as Wire>::MIN_LEN + <Uuid as Wire>::MIN_LEN
+        + <Vec<Listener> as Wire>::MIN_LEN + <KRaftVersionFeature as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.cluster_id, true, version);
@@ -505,7 +508,8 @@ impl CurrentLeader {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for CurrentLeader {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.leader_id, false, version);
@@ -637,7 +641,7 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.throttle_time_ms, false, version);

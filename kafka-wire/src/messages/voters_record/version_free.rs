@@ -57,7 +57,8 @@ impl Voter {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Voter {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN + <Uuid as Wire>::MIN_LEN
+        + <Vec<Endpoint> as Wire>::MIN_LEN + <KRaftVersionFeature as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.voter_id, false, version);
@@ -187,7 +188,8 @@ impl Endpoint {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Endpoint {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+        + <u16 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, true, version);
@@ -295,7 +297,7 @@ impl KRaftVersionFeature {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for KRaftVersionFeature {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i16 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.min_supported_version, false, version);
@@ -404,7 +406,7 @@ impl VotersRecord {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for VotersRecord {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i16 as Wire>::MIN_LEN + <Vec<Voter> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.version, false, version);

@@ -37,7 +37,8 @@ impl WriteStateData {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for WriteStateData {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <Uuid as Wire>::MIN_LEN
+        + <Vec<PartitionData> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_id, false, version);
@@ -203,7 +204,15 @@ impl PartitionData {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionData {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <Vec<StateBatch> as Wire>::MIN_LEN + 1,
+            <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i64 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <Vec<StateBatch> as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition, false, version);
@@ -423,7 +432,8 @@ impl StateBatch {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for StateBatch {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+        + <i8 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.first_offset, false, version);
@@ -522,7 +532,7 @@ impl StateBatch {
         })
     }
 }
-/// `WriteShareGroupStateRequest` of any version (version-free): the fields of versions 0–1. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `WriteShareGroupStateRequest` of any version (version-free): the fields of versions 0–1. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The group identifier.
@@ -554,7 +564,8 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN
+        + <Vec<WriteStateData> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.group_id, true, version);
@@ -705,7 +716,8 @@ impl WriteStateResult {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for WriteStateResult {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <Uuid as Wire>::MIN_LEN
+        + <Vec<PartitionResult> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_id, false, version);
@@ -827,7 +839,8 @@ impl PartitionResult {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionResult {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+        + <Option<ByteString> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition, false, version);
@@ -948,7 +961,7 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <Vec<WriteStateResult> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.results, true, version);

@@ -77,7 +77,16 @@ impl WritableTxnMarker {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for WritableTxnMarker {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = codec::min_len_of(
+        &[
+            <i64 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
+                + <Vec<WritableTxnMarkerTopic> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + 1,
+            <i64 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
+                + <Vec<WritableTxnMarkerTopic> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+                + <i8 as Wire>::MIN_LEN + 1,
+        ],
+    );
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.producer_id, false, version);
@@ -277,7 +286,8 @@ impl WritableTxnMarkerTopic {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for WritableTxnMarkerTopic {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, true, version);
@@ -353,7 +363,7 @@ impl WritableTxnMarkerTopic {
         })
     }
 }
-/// `WriteTxnMarkersRequest` of any version (version-free): the fields of versions 1–2. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+/// `WriteTxnMarkersRequest` of any version (version-free): the fields of versions 1–2. Write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)); with the `versioned` feature, convert from a version's type with `From`, to one with `TryFrom` or `Request::into_version`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The transaction markers to be written.
@@ -378,7 +388,7 @@ impl Request {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <Vec<WritableTxnMarker> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.markers, true, version);
@@ -513,7 +523,8 @@ impl WritableTxnMarkerResult {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for WritableTxnMarkerResult {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i64 as Wire>::MIN_LEN
+        + <Vec<WritableTxnMarkerTopicResult> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.producer_id, false, version);
@@ -631,7 +642,8 @@ impl WritableTxnMarkerTopicResult {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for WritableTxnMarkerTopicResult {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <ByteString as Wire>::MIN_LEN
+        + <Vec<WritableTxnMarkerPartitionResult> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, true, version);
@@ -752,7 +764,7 @@ impl WritableTxnMarkerPartitionResult {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for WritableTxnMarkerPartitionResult {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false, version);
@@ -861,7 +873,7 @@ impl Response {
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
-    const MIN_LEN: usize = 0;
+    const MIN_LEN: usize = <Vec<WritableTxnMarkerResult> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.markers, true, version);
