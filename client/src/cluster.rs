@@ -6,10 +6,9 @@ use std::any::Any;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use kafka_wire::{
-    find_coordinator, metadata, AnyRequest, AnyResponse, ApiKey, ApiRequest, ApiResponse, ErrorCode, Message, Uuid,
-    VersionFreeMessage, VersionFreeRequest, VersionedRequest,
-};
+use kafka_wire::{find_coordinator, metadata, ApiKey, ApiRequest, ApiResponse, ErrorCode, Uuid, VersionFreeRequest};
+#[cfg(feature = "versioned")]
+use kafka_wire::{AnyRequest, AnyResponse, Message, VersionFreeMessage, VersionedRequest};
 
 use crate::config::ConnectionConfig;
 use crate::conn::{lock, Connection};
@@ -263,6 +262,7 @@ impl Client {
         self.handle(target.clone()).send(request).await
     }
 
+    #[cfg(feature = "versioned")]
     /// Sends a request of one fixed version to `target` (see [`Handle::send_versioned`]).
     pub async fn send_versioned<R: VersionedRequest>(&self, target: &Target, request: &R) -> Result<R::Response> {
         self.handle(target.clone()).send_versioned(request).await
@@ -415,11 +415,14 @@ impl Client {
             lock(&self.inner.view).update(r);
         } else if let Some(Some(ApiResponse::Metadata(r))) = any.downcast_ref::<Option<ApiResponse>>() {
             lock(&self.inner.view).update(r);
-        } else if let Some(Some(AnyResponse::Metadata(r))) = any.downcast_ref::<Option<AnyResponse>>() {
+        }
+        #[cfg(feature = "versioned")]
+        if let Some(Some(AnyResponse::Metadata(r))) = any.downcast_ref::<Option<AnyResponse>>() {
             lock(&self.inner.view).update(&metadata::Response::from(r.clone()));
         }
     }
 
+    #[cfg(feature = "versioned")]
     /// [`Client::learn`] for a response of one version: a Metadata answer is read version-free
     /// from its encoding.
     fn learn_versioned<R: VersionedRequest>(&self, response: &R::Response) {
@@ -483,12 +486,14 @@ impl Handle {
         self.after(result)
     }
 
+    #[cfg(feature = "versioned")]
     /// Sends a request of one fixed version to the target (see [`Connection::send_versioned`]).
     pub async fn send_versioned<R: VersionedRequest>(&self, request: &R) -> Result<R::Response> {
         let result = self.connection().await?.send_versioned(request).await;
         self.after_versioned::<R>(result)
     }
 
+    #[cfg(feature = "versioned")]
     /// [`Handle::send_versioned`] with a timeout of its own.
     pub async fn send_versioned_within<R: VersionedRequest>(
         &self,
@@ -506,6 +511,7 @@ impl Handle {
         self.after(result)
     }
 
+    #[cfg(feature = "versioned")]
     /// Sends a request of any API and version; `None` when it expects no response.
     pub async fn send_any(&self, request: &AnyRequest) -> Result<Option<AnyResponse>> {
         let result = self.connection().await?.send_any(request).await;
@@ -522,6 +528,7 @@ impl Handle {
         result
     }
 
+    #[cfg(feature = "versioned")]
     fn after_versioned<R: VersionedRequest>(&self, result: Result<R::Response>) -> Result<R::Response> {
         match &result {
             Ok(response) => self.client.learn_versioned::<R>(response),

@@ -7,10 +7,9 @@ use std::sync::atomic::{AtomicI16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
-use kafka_wire::{
-    AnyRequest, AnyResponse, ApiKey, ApiRequest, ApiResponse, Chunks, NegotiatedVersions, VersionFreeRequest,
-    VersionRange, VersionedRequest,
-};
+#[cfg(feature = "versioned")]
+use kafka_wire::{AnyRequest, AnyResponse, VersionedRequest};
+use kafka_wire::{ApiKey, ApiRequest, ApiResponse, Chunks, NegotiatedVersions, VersionFreeRequest, VersionRange};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
@@ -146,12 +145,14 @@ impl Connection {
         self.session().await?.versions().version_for(api)
     }
 
+    #[cfg(feature = "versioned")]
     /// Sends a request of one fixed version and returns its typed response (see
     /// [`Connection::send`]; the version must be one the broker supports).
     pub async fn send_versioned<R: VersionedRequest>(&self, request: &R) -> Result<R::Response> {
         self.send_versioned_within(request, self.inner.config.request_timeout).await
     }
 
+    #[cfg(feature = "versioned")]
     /// [`Connection::send_versioned`] with a timeout of its own.
     pub async fn send_versioned_within<R: VersionedRequest>(
         &self,
@@ -165,6 +166,7 @@ impl Connection {
         session.call_within(request, timeout).await
     }
 
+    #[cfg(feature = "versioned")]
     /// Sends a request of any API and version; `None` when it expects no response.
     pub async fn send_any(&self, request: &AnyRequest) -> Result<Option<AnyResponse>> {
         let session = self.session().await?;
@@ -400,6 +402,7 @@ impl Session {
         self.finish(waiting, api, deadline, timeout).await
     }
 
+    #[cfg(feature = "versioned")]
     async fn call_within<R: VersionedRequest>(&self, request: &R, timeout: Duration) -> Result<R::Response> {
         let deadline = Instant::now() + timeout;
         let expects = request.expects_response();
@@ -408,6 +411,7 @@ impl Session {
         Ok(self.finish(waiting, R::API_KEY, deadline, timeout).await?.unwrap_or_default())
     }
 
+    #[cfg(feature = "versioned")]
     async fn call_any(&self, request: &AnyRequest, timeout: Duration) -> Result<Option<AnyResponse>> {
         let deadline = Instant::now() + timeout;
         let (api, expects) = (request.api_key(), request.expects_response());

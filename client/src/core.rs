@@ -1,25 +1,25 @@
 //! The sans-io connection core: framing, correlation ids and the in-flight table of one
 //! connection, with no socket inside.
 //!
-//! The owner of the socket hands every request to [`Core::submit`], writes the frame it gets
+//! The owner of the socket hands every request to [`Core::submit_at`], writes the frame it gets
 //! back, and feeds whatever bytes it reads to [`Core::receive`], in any split. The core cuts
 //! them into frames, matches each frame to the request it answers, decodes it with the
 //! deserializer that request handed out and delivers the typed response to that request's
 //! [`Reply`].
 //!
 //! ```
-//! use kafka_wire::{api_versions, VersionedResponse};
+//! use kafka_wire::{api_versions, VersionFreeResponse};
 //! use kafka_wire_client::core::{Core, CoreConfig};
 //! use std::sync::mpsc;
 //!
 //! let mut core = Core::new(CoreConfig::default());
 //! let (tx, rx) = mpsc::channel();
-//! let request = api_versions::v3::Request::default();
-//! let frame = core.submit(&request, move |r| tx.send(r).unwrap()).unwrap();
+//! let request = api_versions::Request::default();
+//! let frame = core.submit_at(&request, 3, move |r| tx.send(r).unwrap()).unwrap();
 //! // ... write `frame` (a `bytes::Buf` of chunks: record sets are not copied) to the broker;
-//! // its answer comes back, a byte at a time if need be:
-//! let answer = api_versions::v3::Response { throttle_time_ms: 7, ..Default::default() };
-//! for byte in answer.serialize(0).unwrap().iter() {
+//! // its answer comes back (at the version sent), a byte at a time if need be:
+//! let answer = api_versions::Response { throttle_time_ms: 7, ..Default::default() };
+//! for byte in answer.serialize(3, 0).unwrap().iter() {
 //!     core.receive(&[*byte]).unwrap();
 //! }
 //! assert_eq!(rx.recv().unwrap().unwrap().throttle_time_ms, 7);
@@ -32,9 +32,11 @@
 use std::collections::VecDeque;
 
 use bytes::Bytes;
+#[cfg(feature = "versioned")]
+use kafka_wire::{AnyRequest, AnyResponse, VersionedRequest, VersionedResponse};
 use kafka_wire::{
-    AnyRequest, AnyResponse, ApiKey, ApiRequest, ApiResponse, Chunks, DecodeError, DecodeErrorKind, FrameSplitter,
-    VersionFreeRequest, VersionFreeResponse, VersionedRequest, VersionedResponse,
+    ApiKey, ApiRequest, ApiResponse, Chunks, DecodeError, DecodeErrorKind, FrameSplitter, VersionFreeRequest,
+    VersionFreeResponse,
 };
 
 use crate::error::Error;
@@ -93,6 +95,7 @@ impl<T: Send + 'static> Reply<T> for tokio::sync::oneshot::Sender<Result<T, Erro
 /// after it: the one decoding path of every response.
 type BodyReader<T> = fn(ApiKey, i16, &mut Bytes) -> Result<T, DecodeError>;
 
+#[cfg(feature = "versioned")]
 fn versioned<R: VersionedResponse>(_: ApiKey, _: i16, body: &mut Bytes) -> Result<R, DecodeError> {
     R::decode_body_from(body)
 }
@@ -101,6 +104,7 @@ fn version_free<R: VersionFreeResponse>(_: ApiKey, version: i16, body: &mut Byte
     R::decode_body_from(version, body)
 }
 
+#[cfg(feature = "versioned")]
 fn any(api: ApiKey, version: i16, body: &mut Bytes) -> Result<AnyResponse, DecodeError> {
     AnyResponse::decode_body(api.code(), version, body)
 }
@@ -218,13 +222,8 @@ impl Core {
         &self.config
     }
 
-    /// Encodes `request` under the next correlation id and returns the whole frame to write, as
-    /// [`Chunks`] in which record sets and large byte fields are the request's own buffers
-    /// (write it with a vectored write, e.g. tokio's `write_all_buf`).
-    ///
-    /// If the request expects a response, `reply` receives it (or the error that ends the
-    /// request); otherwise (Produce with acks=0) `reply` is dropped unused. Frames must be
-    /// written in the order `submit` returns them.
+    #[cfg(feature = "versioned")]
+    /// [`Core::submit_at`] for a request of one fixed version (feature `versioned`).
     pub fn submit<R: VersionedRequest>(
         &mut self,
         request: &R,
@@ -240,9 +239,15 @@ impl Core {
         )
     }
 
-    /// [`Core::submit`] for a version-free request, written at `version`; its response is
-    /// read at that version. Fails with the encoding error if the request holds a value that
+    /// Encodes a version-free `request` at `version` under the next correlation id and returns
+    /// the whole frame to write, as [`Chunks`] in which record sets and large byte fields are
+    /// the request's own buffers (write it with a vectored write, e.g. tokio's
+    /// `write_all_buf`). Fails with the encoding error if the request holds a value that
     /// version cannot carry.
+    ///
+    /// If the request expects a response, `reply` receives it, read at that version (or the
+    /// error that ends the request); otherwise (Produce with acks=0) `reply` is dropped unused.
+    /// Frames must be written in the order the submit calls return them.
     pub fn submit_at<R: VersionFreeRequest>(
         &mut self,
         request: &R,
@@ -259,7 +264,8 @@ impl Core {
         )
     }
 
-    /// [`Core::submit`] for a request of any API and version.
+    #[cfg(feature = "versioned")]
+    /// [`Core::submit_at`] for a request of any API and version (feature `versioned`).
     pub fn submit_any(&mut self, request: &AnyRequest, reply: impl Reply<AnyResponse>) -> Result<Chunks, Error> {
         self.register(
             request.api_key(),
