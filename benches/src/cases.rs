@@ -6,7 +6,7 @@ use crate::data::{record_value, topic_id, topic_name, BASE_TIMESTAMP};
 
 // kafka-wire
 use kafka_wire::records::{BatchBuilder, Compression, NewRecord, RecordBatch};
-use kafka_wire::{ByteString, ErrorCode, Message, Records, VersionedRequest as _};
+use kafka_wire::{ByteString, ErrorCode, Message, Records, VersionFreeMessage, VersionedRequest as _};
 
 // kafka-protocol
 use kafka_protocol::messages as kp;
@@ -86,6 +86,10 @@ pub fn builders() -> Vec<(&'static str, Builder)> {
         ("api-versions-encode", api_versions_encode),
         ("heartbeat-request-decode", heartbeat_decode),
         ("heartbeat-request-encode", heartbeat_encode),
+        ("metadata-decode-version-free", metadata_decode_version_free),
+        ("metadata-encode-version-free", metadata_encode_version_free),
+        ("fetch-decode-version-free", fetch_decode_version_free),
+        ("produce-encode-version-free", produce_encode_version_free),
         ("batch-decode-none", || batch_decode(Compression::None)),
         ("batch-decode-owned", batch_decode_owned),
         ("batch-decode-gzip", || batch_decode(Compression::Gzip)),
@@ -126,6 +130,15 @@ fn theirs_encode<M: Encodable>(m: &M, version: i16, buf: &mut BytesMut) -> u64 {
 }
 
 /// kafka-wire's encoding for a vectored write: record sets referenced, the rest copied.
+/// [`ours_encode`] for a version-free message, written at `version`.
+fn ours_encode_at<M: VersionFreeMessage>(m: &M, version: i16, buf: &mut BytesMut) -> u64 {
+    let n = m.encoded_len(version);
+    buf.clear();
+    buf.reserve(n);
+    m.encode(version, buf).expect("encode");
+    buf.len() as u64
+}
+
 fn ours_encode_chunks<M: Message>(m: &M) -> u64 {
     m.encode_chunks().expect("encode").len() as u64
 }
@@ -651,6 +664,89 @@ fn produce_decode() -> Case {
                 .map(|p| p.records.as_ref().map_or(0, |r| r.len()))
                 .sum::<usize>() as u64
         }),
+    }
+}
+
+// ---- the same messages through the version-free types (the default build's) ----------------
+
+fn metadata_decode_version_free() -> Case {
+    let wire = metadata_wire();
+    let w2 = wire.clone();
+    Case {
+        name: "metadata-decode-version-free",
+        about: format!(
+            "metadata-decode's bytes read into the version-free `metadata::Response` at v12 ({} bytes)",
+            wire.len()
+        ),
+        throughput: Throughput::Bytes(wire.len() as u64),
+        ours: Box::new(move || {
+            let m = kafka_wire::metadata::Response::from_bytes(METADATA_VERSION, wire.clone()).expect("decode");
+            m.topics.len() as u64 + m.topics[999].partitions[9].replica_nodes[2] as u64
+        }),
+        theirs: Box::new(move || {
+            let m = kp::MetadataResponse::decode(&mut w2.clone(), METADATA_VERSION).expect("decode");
+            m.topics.len() as u64 + m.topics[999].partitions[9].replica_nodes[2].0 as u64
+        }),
+    }
+}
+
+fn metadata_encode_version_free() -> Case {
+    let (ours, theirs) = (kafka_wire::metadata::Response::from(metadata_ours()), metadata_theirs());
+    let wire = ours.to_bytes(METADATA_VERSION).expect("encode");
+    same_wire("metadata (version-free)", &wire, &theirs_bytes(&theirs, METADATA_VERSION));
+    let (mut b1, mut b2) = (BytesMut::new(), BytesMut::new());
+    Case {
+        name: "metadata-encode-version-free",
+        about: format!("the same response from the version-free type at v12 ({} bytes)", wire.len()),
+        throughput: Throughput::Bytes(wire.len() as u64),
+        ours: Box::new(move || ours_encode_at(&ours, METADATA_VERSION, &mut b1)),
+        theirs: Box::new(move || theirs_encode(&theirs, METADATA_VERSION, &mut b2)),
+    }
+}
+
+fn fetch_decode_version_free() -> Case {
+    let input = fetch_input();
+    let wire = ours_bytes(&input.ours);
+    same_wire("fetch", &wire, &theirs_bytes(&input.theirs, FETCH_VERSION));
+    let w2 = wire.clone();
+    Case {
+        name: "fetch-decode-version-free",
+        about: format!(
+            "fetch-decode's bytes read into the version-free `fetch::Response` at v16 ({} bytes)",
+            wire.len()
+        ),
+        throughput: Throughput::Bytes(wire.len() as u64),
+        ours: Box::new(move || {
+            let r = kafka_wire::fetch::Response::from_bytes(FETCH_VERSION, wire.clone()).expect("decode");
+            r.responses
+                .iter()
+                .flat_map(|t| &t.partitions)
+                .map(|p| p.records.as_ref().expect("records").len() as u64)
+                .sum()
+        }),
+        theirs: Box::new(move || {
+            let r = kp::FetchResponse::decode(&mut w2.clone(), FETCH_VERSION).expect("decode");
+            r.responses
+                .iter()
+                .flat_map(|t| &t.partitions)
+                .map(|p| p.records.as_ref().expect("records").len() as u64)
+                .sum()
+        }),
+    }
+}
+
+fn produce_encode_version_free() -> Case {
+    let (ours, theirs) = produce_input();
+    let ours = kafka_wire::produce::Request::from(ours);
+    let wire = ours.to_bytes(PRODUCE_VERSION).expect("encode");
+    same_wire("produce (version-free)", &wire, &theirs_bytes(&theirs, PRODUCE_VERSION));
+    let (mut b1, mut b2) = (BytesMut::new(), BytesMut::new());
+    Case {
+        name: "produce-encode-version-free",
+        about: format!("produce-encode's request from the version-free type at v11 ({} bytes)", wire.len()),
+        throughput: Throughput::Bytes(wire.len() as u64),
+        ours: Box::new(move || ours_encode_at(&ours, PRODUCE_VERSION, &mut b1)),
+        theirs: Box::new(move || theirs_encode(&theirs, PRODUCE_VERSION, &mut b2)),
     }
 }
 

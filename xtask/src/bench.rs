@@ -256,14 +256,17 @@ fn instructions_table(root: &Path, target: &Path, opts: &Options) -> Result<Stri
         let ours = instructions(&drive, name, "ours", iters, &work)?;
         let theirs = instructions(&drive, name, "theirs", iters, &work)?;
         let row = match &opts.base_drive {
-            Some(base_drive) => {
-                let base = instructions(base_drive, name, "ours", iters, &work)?;
-                let change = (ours / base - 1.0) * 100.0;
-                format!(
-                    "| {name} | {base:.0} | {ours:.0} | {change:+.1}% | {theirs:.0} | **{:.2}×** |\n",
-                    theirs / ours
-                )
-            }
+            // A case the base does not have yet is shown without a change.
+            Some(base_drive) => match instructions(base_drive, name, "ours", iters, &work) {
+                Ok(base) => {
+                    let change = (ours / base - 1.0) * 100.0;
+                    format!(
+                        "| {name} | {base:.0} | {ours:.0} | {change:+.1}% | {theirs:.0} | **{:.2}×** |\n",
+                        theirs / ours
+                    )
+                }
+                Err(_) => format!("| {name} | — | {ours:.0} | new | {theirs:.0} | **{:.2}×** |\n", theirs / ours),
+            },
             None => format!("| {name} | {:.0} | {:.0} | **{:.2}×** |\n", ours, theirs, theirs / ours),
         };
         eprint!("{row}");
