@@ -95,9 +95,13 @@ pub struct Options {
     /// A second workspace (e.g. `git archive` of the base commit): each kafka-wire case is
     /// also built from it, right before the same case of `tree`, so both see the same load.
     pub base: Option<PathBuf>,
-    /// Only the cases whose name contains this (the like-for-like rival is always kept: the
-    /// ratios divide by it).
+    /// Only the cases whose name contains this, or one of its `|`-separated parts (the
+    /// like-for-like rival is always kept: the ratios divide by it).
     pub only: Option<String>,
+    /// How many times each case's crate is rebuilt alone, the cases taking turns (round 1 of
+    /// every case, then round 2, ...); the least CPU time counts. A shared machine's bursts of
+    /// contention inflate a build's CPU time, never deflate it. 0 is taken as 1.
+    pub rounds: usize,
 }
 
 /// The kafka-wire cases (all APIs, ten, one) of the workspace at `root`, named with `prefix`.
@@ -183,7 +187,7 @@ pub fn cases(root: &Path, opts: &Options) -> Vec<Case> {
         target: None,
     });
     if let Some(only) = &opts.only {
-        cases.retain(|c| c.role == Role::RivalLikeForLike || c.name.contains(only.as_str()));
+        cases.retain(|c| c.role == Role::RivalLikeForLike || only.split('|').any(|o| c.name.contains(o)));
     }
     cases
 }
@@ -191,7 +195,10 @@ pub fn cases(root: &Path, opts: &Options) -> Vec<Case> {
 /// Times of one case in one profile.
 pub struct Measure {
     pub total: Time,
+    /// The crate alone: the round with the least cost.
     pub crate_only: Time,
+    /// Every round's crate-alone time, in order.
+    pub rounds: Vec<Time>,
     pub rlib_bytes: u64,
 }
 
@@ -262,8 +269,17 @@ fn find_rlib(dir: &Path, lib: &str) -> Option<u64> {
         .max()
 }
 
-/// Builds `case` in a fresh project under `work`.
-pub fn measure(work: &Path, case: &Case, release: bool) -> Result<Measure> {
+fn profile_args(release: bool) -> &'static [&'static str] {
+    if release {
+        &["--release"]
+    } else {
+        &[]
+    }
+}
+
+/// Creates `case`'s throw-away project under `work` and times its whole clean build
+/// (dependencies included); the project is kept for [`crate_alone`].
+fn prepare(work: &Path, case: &Case, release: bool) -> Result<(PathBuf, Time)> {
     let dir: PathBuf = work.join(case.name.replace(|c: char| !c.is_ascii_alphanumeric(), "-"));
     if dir.exists() {
         fs::remove_dir_all(&dir)?;
@@ -279,19 +295,49 @@ pub fn measure(work: &Path, case: &Case, release: bool) -> Result<Measure> {
     fs::write(dir.join("src/lib.rs"), "")?;
     // Resolve and download outside the timed builds.
     cargo(&dir, &["fetch", "--quiet"])?;
-    let profile: &[&str] = if release { &["--release"] } else { &[] };
     let mut args = vec!["build", "--quiet"];
-    args.extend_from_slice(profile);
+    args.extend_from_slice(profile_args(release));
     let total = cargo(&dir, &args)?;
+    Ok((dir, total))
+}
+
+/// Rebuilds `case`'s crate alone in its prepared project: `cargo clean -p`, then build.
+fn crate_alone(dir: &Path, case: &Case, release: bool) -> Result<Time> {
     let mut clean = vec!["clean", "--quiet", "-p", case.package];
-    clean.extend_from_slice(profile);
-    cargo(&dir, &clean)?;
-    let crate_only = cargo(&dir, &args)?;
-    let lib = case.package.replace('-', "_");
-    let out = dir.join("target").join(if release { "release" } else { "debug" });
-    let rlib_bytes = find_rlib(&out, &lib).with_context(|| format!("no lib{lib}-*.rlib in {}", out.display()))?;
-    let _ = fs::remove_dir_all(dir.join("target"));
-    Ok(Measure { total, crate_only, rlib_bytes })
+    clean.extend_from_slice(profile_args(release));
+    cargo(dir, &clean)?;
+    let mut args = vec!["build", "--quiet"];
+    args.extend_from_slice(profile_args(release));
+    cargo(dir, &args)
+}
+
+/// Measures every case in one profile: each whole build, then `rounds` rounds of the crates
+/// alone with the cases taking turns, then the `.rlib` sizes; the projects are removed after.
+fn measure_profile(work: &Path, cases: &[Case], release: bool, rounds: usize) -> Result<Vec<Measure>> {
+    let mut prepared = Vec::new();
+    for case in cases {
+        let (dir, total) = prepare(work, case, release)?;
+        eprintln!("{} ({}): whole build {total}", case.name, profile_name(release));
+        prepared.push((dir, total, Vec::new()));
+    }
+    for round in 1..=rounds.max(1) {
+        for (case, (dir, _, times)) in cases.iter().zip(&mut prepared) {
+            let t = crate_alone(dir, case, release)?;
+            eprintln!("{} ({}): crate alone, round {round}: {t}", case.name, profile_name(release));
+            times.push(t);
+        }
+    }
+    let mut out = Vec::new();
+    for (case, (dir, total, rounds)) in cases.iter().zip(prepared) {
+        let lib = case.package.replace('-', "_");
+        let target = dir.join("target").join(profile_name(release));
+        let rlib_bytes =
+            find_rlib(&target, &lib).with_context(|| format!("no lib{lib}-*.rlib in {}", target.display()))?;
+        let _ = fs::remove_dir_all(dir.join("target"));
+        let crate_only = *rounds.iter().min_by(|a, b| a.cost().total_cmp(&b.cost())).context("no round measured")?;
+        out.push(Measure { total, crate_only, rounds, rlib_bytes });
+    }
+    Ok(out)
 }
 
 /// Which profiles to build.
@@ -331,29 +377,42 @@ pub fn run(root: &Path, profiles: Profiles, opts: &Options) -> Result<String> {
     });
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let cases = cases(root, opts);
+    let rounds = opts.rounds.max(1);
     let mut table = format!(
-        "Clean builds on {cpus} CPU(s), wall time (CPU time = user + system of everything cargo ran); \"crate alone\" = the crate rebuilt after `cargo clean -p`, dependencies already built.\n\n\
-         | crate | profile | whole build | crate alone | .rlib |\n|---|---|---|---|---|\n"
+        "Clean builds on {cpus} CPU(s), wall time (CPU time = user + system of everything cargo ran); \"crate alone\" = the crate rebuilt after `cargo clean -p`, dependencies already built{}.\n\n\
+         | crate | profile | whole build | crate alone | .rlib |\n|---|---|---|---|---|\n",
+        if rounds > 1 {
+            format!(", the least of {rounds} rounds (the cases taking turns; every round's CPU seconds in brackets)")
+        } else {
+            String::new()
+        }
     );
-    // results[case][profile index]
-    let mut results: Vec<Vec<(bool, Measure)>> = Vec::new();
-    for case in &cases {
-        let mut per_case = Vec::new();
-        for &release in profiles.list() {
-            let m = measure(&work, case, release)?;
-            let line = format!(
-                "| {} | {} | {} | {} | {:.1} MB |\n",
+    // results[case] = [(release, measure)] in the order of the profiles.
+    let mut results: Vec<Vec<(bool, Measure)>> = cases.iter().map(|_| Vec::new()).collect();
+    for &release in profiles.list() {
+        let measured = measure_profile(&work.join(profile_name(release)), &cases, release, rounds)?;
+        for (per_case, m) in results.iter_mut().zip(measured) {
+            per_case.push((release, m));
+        }
+    }
+    for (case, per_case) in cases.iter().zip(&results) {
+        for (release, m) in per_case {
+            let all = if rounds > 1 {
+                let cpu: Vec<String> = m.rounds.iter().map(|t| format!("{:.1}", t.cost())).collect();
+                format!(" [{}]", cpu.join(", "))
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                table,
+                "| {} | {} | {} | {}{all} | {:.1} MB |",
                 case.name,
-                profile_name(release),
+                profile_name(*release),
                 m.total,
                 m.crate_only,
                 m.rlib_bytes as f64 / 1e6
             );
-            eprint!("{line}");
-            table.push_str(&line);
-            per_case.push((release, m));
         }
-        results.push(per_case);
     }
     let rival = cases.iter().position(|c| c.role == Role::RivalLikeForLike).context("no like-for-like rival case")?;
     let _ = write!(

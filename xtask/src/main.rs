@@ -7,7 +7,7 @@
 //! cargo xtask schemas verify
 //! cargo xtask schemas repin [--set NAME]
 //! cargo xtask schemas diff OLD NEW [--out FILE]
-//! cargo xtask build-times [--debug | --release] [--tree DIR] [--base DIR] [--only TEXT]
+//! cargo xtask build-times [--debug | --release] [--tree DIR] [--base DIR] [--only TEXT] [--rounds N]
 //! cargo xtask bench [FILTER] [--quick] [--no-instructions] [--only-instructions] [--base-drive FILE] [--build-times] [--out FILE]
 //! ```
 
@@ -41,14 +41,17 @@ const USAGE: &str = "usage:
   cargo xtask schemas diff OLD NEW [--out FILE]
       What changed between two schema sets (set names such as kafka-3.8.0, or folders holding
       message/ and errors.tsv), as Markdown: APIs, versions, fields, error codes.
-  cargo xtask build-times [--debug | --release] [--tree DIR] [--base DIR] [--only TEXT]
+  cargo xtask build-times [--debug | --release] [--tree DIR] [--base DIR] [--only TEXT] [--rounds N]
       Clean build time and .rlib size of kafka-wire (all APIs, ten, one) and kafka-protocol
       (default features, and messages_enums: like for like), debug and release (or the one
       profile named), as Markdown tables with the ratios to the rival. Run it on an otherwise
       idle machine. --tree DIR: measure the kafka-wire of that workspace copy (e.g. a `git
       archive` of a commit) instead of this one. --base DIR: also each kafka-wire case of that
       copy, right before the same case of the tree (before and after on the same load).
-      --only TEXT: only the cases whose name contains TEXT (and the like-for-like rival).
+      --only TEXT: only the cases whose name contains TEXT, or one of its |-separated parts
+      (and the like-for-like rival).
+      --rounds N: rebuild each crate alone N times, the cases taking turns, and count the
+      least CPU time (a shared machine's contention only ever adds to it).
 ";
 
 fn main() -> ExitCode {
@@ -224,6 +227,11 @@ fn run(mut args: Vec<String>) -> Result<ExitCode> {
                 tree: take_opt(&mut args, "--tree")?.map(std::fs::canonicalize).transpose()?,
                 base: take_opt(&mut args, "--base")?.map(std::fs::canonicalize).transpose()?,
                 only: take_opt(&mut args, "--only")?,
+                rounds: take_opt(&mut args, "--rounds")?
+                    .map(|n| n.parse())
+                    .transpose()
+                    .context("--rounds N")?
+                    .unwrap_or(1),
             };
             no_more(&args)?;
             let profiles = match (debug, release) {
