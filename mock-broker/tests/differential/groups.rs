@@ -161,28 +161,6 @@ fn shape(id: &str) -> String {
     }
 }
 
-fn norm_join_v8(m: &Members, mut r: join_group::v8::Response) -> impl Debug {
-    r.throttle_time_ms = 0;
-    r.leader = m.norm(&r.leader).into();
-    r.member_id = m.norm(&r.member_id).into();
-    for member in &mut r.members {
-        member.member_id = m.norm(&member.member_id).into();
-    }
-    r.members.sort_by(|a, b| a.member_id.cmp(&b.member_id));
-    r
-}
-
-fn norm_join_v3(m: &Members, mut r: join_group::v3::Response) -> impl Debug {
-    r.throttle_time_ms = 0;
-    r.leader = m.norm(&r.leader).into();
-    r.member_id = m.norm(&r.member_id).into();
-    for member in &mut r.members {
-        member.member_id = m.norm(&member.member_id).into();
-    }
-    r.members.sort_by(|a, b| a.member_id.cmp(&b.member_id));
-    r
-}
-
 /// Heartbeats until the answer is not NONE (a rebalance started, or the member is gone).
 async fn heartbeat_until_error(s: &Sys, request: &heartbeat::v4::Request) -> heartbeat::v4::Response {
     let deadline = Instant::now() + PATIENCE;
@@ -278,7 +256,7 @@ async fn static_script(s: &Sys, t: &mut Transcript) {
     let r = s.send(&coordinator(), &join_v8("", ia)).await;
     let a3 = r.member_id.to_string();
     m.name("A3", &a3);
-    t.step("leader A2 restarts (v8)", norm_join_v8(&m, r));
+    t.step("leader A2 restarts (v8)", norm_join(&m, r));
     let r = s.send(&coordinator(), &heartbeat(&a3, ia, 2)).await;
     t.step("A3 heartbeats", r);
 
@@ -354,7 +332,7 @@ async fn edges(s: &Sys, t: &mut Transcript, m: &mut Members, b_client: &Client, 
     let d = r.member_id.to_string();
     let g1 = r.generation_id;
     m.name("D", &d);
-    t.step("D joins with v3: no member id required", norm_join_v3(m, r));
+    t.step("D joins with v3: no member id required", norm_join(m, r));
     let r = s.send(&coordinator(), &sync(&d, None, g1, &[(&d, b"D: 0")])).await;
     t.step("D syncs", r);
 

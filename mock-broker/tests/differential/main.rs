@@ -688,7 +688,10 @@ impl Members {
 /// The classic group family (JoinGroup, SyncGroup, Heartbeat, LeaveGroup): member ids become
 /// names ([`Members`]); the leader's member list is sorted by name (Kafka keeps members in a
 /// hash map: its order is not defined).
-fn norm_join(m: &Members, mut r: join_group::v9::Response) -> impl Debug {
+/// Any version's answer, read as the version-free response (fields the version lacks keep their
+/// defaults on both sides).
+fn norm_join(m: &Members, r: impl Into<join_group::Response>) -> impl Debug {
+    let mut r: join_group::Response = r.into();
     r.throttle_time_ms = 0;
     r.leader = m.norm(&r.leader).into();
     r.member_id = m.norm(&r.member_id).into();
